@@ -1,0 +1,1 @@
+"""spamkiln rule compiler: SpamAssassin rule files -> one generated Python module."""

@@ -1,0 +1,1 @@
+"""spamkiln daemon: spamd and spamc, speaking SPAMC/SPAMD 1.5."""

@@ -1,0 +1,1 @@
+"""spamkiln runtime: the message model and the scanner that runs a compiled ruleset."""
