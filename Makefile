@@ -1,0 +1,53 @@
+# spamkiln: one command runs the product, one passes the tests. Both set up what they need.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+OUT ?= build
+APT_PACKAGES := spamassassin spamc spamd
+
+.PHONY: install system-deps build test lint bench run parity clean
+
+# Debian packages: the upstream ruleset (/usr/share/spamassassin), and the real spamd/spamc the
+# interop tests and benchmarks run beside ours. Installed only when root and missing.
+system-deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing Debian packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "warning: missing Debian packages:$$missing (run as root or install them)"; fi; \
+	fi
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+install: system-deps $(STAMP)
+
+build: install
+	$(BIN)/sa-compile -o $(OUT)
+
+test: install
+	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/sa-compile --lint rules-src
+
+bench: install
+	$(BIN)/python -m tests.bench.run
+
+parity: build
+	$(BIN)/spamkiln check --json -j 2 --ruleset $(OUT) ../shared/corpus > $(OUT)/parity.jsonl
+	$(BIN)/spamkiln parity ../shared/golden/corpus.jsonl $(OUT)/parity.jsonl
+
+run: build
+	$(BIN)/sa-compile --stats -q --lint
+	@echo "compiled ruleset: $(OUT)/compiled_rules.py"
+
+clean:
+	rm -rf $(OUT)/compiled_rules.py $(OUT)/*.jsonl

@@ -1,0 +1,5 @@
+"""`python -m spamkiln.compiler` is `sa-compile`."""
+
+from .cli import main
+
+main()

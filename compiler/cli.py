@@ -1,0 +1,73 @@
+"""`sa-compile`: compile SpamAssassin rule files into one Python module, or lint them.
+
+    sa-compile [-o OUTDIR] [--lint] [--stats] [FILE|DIR ...]
+
+With no inputs it reads the default ruleset (Debian's site config, the upstream rules, then
+rules-src/). Errors are printed as `file:line: message`; `--lint` exits 1 when there is any.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .pipeline import compile_files, write_module
+from .sources import default_inputs, order_inputs
+from .stats import collect, format_stats
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(add_completion=False, help=__doc__)
+
+
+@app.command()
+def compile_command(
+    inputs: Annotated[list[Path] | None, typer.Argument(help="rule files or directories")] = None,
+    outdir: Annotated[Path, typer.Option("-o", "--outdir", help="where to write")] = Path("build"),
+    lint: Annotated[bool, typer.Option("--lint", help="only check; exit 1 on any error")] = False,
+    stats: Annotated[bool, typer.Option("--stats", help="print rule counts")] = False,
+    local_tests_only: Annotated[
+        bool, typer.Option("--local-tests-only", help="answer `local_tests_only` as 1")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="no summary line")] = False,
+) -> None:
+    """Compile (or with --lint, check) a SpamAssassin ruleset."""
+    started = time.perf_counter()
+    missing = [p for p in inputs or [] if not p.exists()]
+    if missing:
+        for path in missing:
+            print(f"{path}:0: no such file or directory", file=sys.stderr)
+        raise typer.Exit(2)
+    paths = order_inputs(inputs) if inputs else default_inputs()
+    if not paths:
+        print("sa-compile: no rule files found", file=sys.stderr)
+        raise typer.Exit(2)
+    result = compile_files(paths, local_tests_only=local_tests_only)
+    for diag in result.diagnostics.items:
+        print(diag, file=sys.stderr)
+    errors = len(result.diagnostics.errors)
+    if stats:
+        print(format_stats(collect(result.plan)))
+    if lint:
+        if not quiet:
+            print(
+                f"lint: {len(paths)} files, {errors} errors, "
+                f"{len(result.diagnostics.warnings)} warnings",
+                file=sys.stderr,
+            )
+        raise typer.Exit(1 if errors else 0)
+    target = write_module(result, outdir)
+    if not quiet:
+        print(
+            f"sa-compile: wrote {target} ({len(result.plan.rules)} rules, {errors} errors "
+            f"skipped) in {time.perf_counter() - started:.2f}s",
+            file=sys.stderr,
+        )
+
+
+def main() -> None:
+    app()
