@@ -13,8 +13,9 @@ import re
 from . import ir
 from .errors import CompileError, Diagnostics
 from .ir import Rule, Ruleset, Source
+from .patterns import plan_pattern
 from .preprocess import Preprocessed
-from .regex import RegexError, plan, split_delimiters
+from .regex import RegexError
 from .settings import SettingsBuilder
 
 __all__ = ["assemble"]
@@ -134,7 +135,7 @@ class _Folder:
 
     def _check_pattern(self, pattern: str, src: Source) -> None:
         try:
-            plan(split_delimiters(pattern))
+            plan_pattern(pattern)
         except RegexError as exc:
             raise CompileError(src, f"bad regex {pattern!r}: {exc}") from None
 

@@ -51,6 +51,11 @@ class Diagnostics:
     def add(self, err: CompileError) -> None:
         self.items.append(Diagnostic(err.src, err.message, "error"))
 
+    def sort(self, file_order: list[str]) -> None:
+        """Report in reading order (file, then line), whatever pass found the problem."""
+        rank = {name: i for i, name in enumerate(file_order)}
+        self.items.sort(key=lambda d: (rank.get(d.src.file, len(rank)), d.src.line))
+
     @property
     def errors(self) -> list[Diagnostic]:
         return [d for d in self.items if d.severity == "error"]

@@ -45,6 +45,7 @@ def compile_files(paths: Sequence[Path], *, local_tests_only: bool = False) -> C
     ruleset = assemble(pre, diags)
     apply_replace_tags(ruleset, diags)
     plan = make_plan(ruleset, diags, available_evals())
+    diags.sort([path for path, _ in pre.files])
     return CompileResult(plan, diags, render(plan))
 
 

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from . import ir, meta
 from .errors import Diagnostics
 from .ir import Rule, Ruleset
-from .regex import RegexError, RegexPlan, plan, split_delimiters
+from .patterns import plan_pattern
+from .regex import RegexError, RegexPlan
 
 __all__ = ["Plan", "PlannedRule", "SetView", "make_plan"]
 
@@ -106,7 +107,7 @@ def make_plan(
             pr.builder_args = [("header", rule.header)]
         elif rule.pattern is not None:
             try:
-                rx = plan(split_delimiters(rule.pattern))
+                rx = plan_pattern(rule.pattern)
             except RegexError as exc:  # assemble checked it; ReplaceTags may still break it
                 diags.error(rule.src, f"bad regex {rule.pattern!r}: {exc}")
                 continue

@@ -11,7 +11,8 @@ import re
 
 from .errors import Diagnostics
 from .ir import Ruleset
-from .regex import RegexError, plan, split_delimiters
+from .patterns import plan_pattern
+from .regex import RegexError
 
 __all__ = ["apply_replace_tags"]
 
@@ -39,7 +40,7 @@ def apply_replace_tags(rs: Ruleset, diags: Diagnostics) -> None:
         if expanded == rule.pattern:
             continue
         try:
-            plan(split_delimiters(expanded))
+            plan_pattern(expanded)
         except RegexError as exc:
             diags.warning(
                 rule.src,

@@ -38,8 +38,10 @@ class RuleCompiler:
 
     def messages(self, text: str, **kw: str) -> list[str]:
         """Diagnostics as printed, with the temporary directory removed from paths."""
-        return [str(d).replace(str(self.tmp) + "/", "") for d in self.result(text, **kw)
-                .diagnostics.items]
+        return [
+            str(d).replace(str(self.tmp) + "/", "")
+            for d in self.result(text, **kw).diagnostics.items
+        ]
 
     def module(self, text: str, **kw: str) -> ModuleType:
         result = self.result(text, **kw)

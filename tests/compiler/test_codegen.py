@@ -93,8 +93,7 @@ META_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("expr", "values", "expected"), META_CASES,
-                         ids=[c[0] for c in META_CASES])
+@pytest.mark.parametrize(("expr", "values", "expected"), META_CASES, ids=[c[0] for c in META_CASES])
 def test_meta_semantics(rc: RuleCompiler, expr: str, values: dict, expected: float) -> None:
     text = "body A /a/\nbody B /b/\n" + f"meta M {expr}\n"
     meta = rc.module(text).RULESET.rules["M"]
@@ -109,30 +108,38 @@ def test_rules_matching_expands_to_a_sum(rc: RuleCompiler) -> None:
 
 def test_hostile_rule_file_runs_no_code(rc: RuleCompiler, tmp_path: Path) -> None:
     canary = tmp_path / "pwned"
-    evil = f"__import__('os').system('touch {canary}')"
+    evil = f'__import__("os").system("touch {canary}")'
+    evil_rx = evil.replace("(", "\\(").replace(")", "\\)")  # a valid regex with the payload
     text = (
-        f'body __import__ /"""{evil}"""\\\\/\n'
+        f'body __import__ m{{"""{evil_rx}"""\\\\}}\n'
         f"describe __import__ \"\"\" ''' {evil} \\\n"
-        f"header EVIL_HDR Subject =~ /');{evil};('/ [if-unset: \"\"\"{evil}]\n"
+        f"header EVIL_HDR Subject =~ m{{'''\"\\);{evil_rx};\\('}} [if-unset: \"\"\"{evil}]\n"
         f"describe EVIL_HDR \\r\\n{evil} \x0c \x0b \r {evil}\n"
         f"body EVIL_EVAL eval:check_x('{evil}')\n"
         f"meta EVIL_META __import__ && EVIL_HDR\n"
-        f"add_header all Evil \"{evil}\"\n"
-        f"report {evil} \"\"\"\n"
+        f'add_header all Evil "{evil}"\n'
+        f'report {evil} """\n'
     )
     module = rc.module(text)
     assert not canary.exists()
     rules = module.RULESET.rules
-    assert rules["__import__"].info.describe == f'""" \'\'\' {evil} \\'
+    assert rules["__import__"].info.describe == f"\"\"\" ''' {evil} \\"
     assert rules["EVIL_HDR"].if_unset == f'"""{evil}'
     assert rules["EVIL_EVAL"].args == (evil,)
     assert rules["EVIL_META"].deps == ("__import__", "EVIL_HDR")
     assert module.RULESET.settings["add_header"] == [["all", "Evil", evil]]
     source = rc.result(text).source
-    for line in source.splitlines():
-        if evil in line and not line.lstrip().startswith("#"):
-            # the payload only ever appears inside a string literal
-            assert line.strip().startswith(("'", '"', "describe=", "if_unset=", "args=", "[",
-                                            "{", "'report'", "report")), line
+    tree = ast.parse(source)
+    calls = {
+        n.func.id
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
+    }
+    assert "__import__" not in calls
+    for node in ast.walk(tree):  # the payload only ever appears inside string literals
+        if isinstance(node, ast.Name):
+            assert node.id in {"rt", "R", "h", "RULESET", "float"} or node.id.startswith("meta_"), (
+                node.id
+            )
     assert "\r" not in source and "\x0c" not in source and "\x0b" not in source
     assert not canary.exists()

@@ -17,8 +17,11 @@ ERRORS = [
     ("bad regex: bad modifier", "body A /x/e\n", "t.cf:1: bad regex"),
     ("unbalanced if", "if (version > 3)\nbody A /a/\n", "t.cf:1: if/ifplugin block not closed"),
     ("endif without if", "endif\n", "t.cf:1: endif without a matching if"),
-    ("meta names an unknown rule", "meta M A && B\nbody A /a/\n",
-     "t.cf:1: meta M names an unknown rule B"),
+    (
+        "meta names an unknown rule",
+        "meta M A && B\nbody A /a/\n",
+        "t.cf:1: meta M names an unknown rule B",
+    ),
     ("meta cycle", "meta M N\nmeta N M\n", "t.cf:1: meta M depends on itself"),
     ("bad score line", "score A 1 2\n", "t.cf:1: bad score line"),
     ("relative score without score", "score A (1)\n", "t.cf:1: relative score for A"),
@@ -26,8 +29,11 @@ ERRORS = [
     ("bad numeric setting", "required_score lots\n", "t.cf:1: required_score: not a number"),
     ("bad header modifier", "header A From:bogus =~ /x/\n", "t.cf:1: unknown header modifier"),
     ("uri eval", "uri A eval:foo()\n", "t.cf:1: uri rules cannot be eval rules"),
-    ("plugin directive without plugin", "mimeheader A Content-Type =~ /x/\n",
-     "t.cf:1: unknown directive 'mimeheader'"),
+    (
+        "plugin directive without plugin",
+        "mimeheader A Content-Type =~ /x/\n",
+        "t.cf:1: unknown directive 'mimeheader'",
+    ),
 ]
 
 
@@ -56,8 +62,13 @@ def test_failed_redefinition_keeps_the_old_rule(rc: RuleCompiler) -> None:
 
 
 def _cli(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "spamkiln.compiler", *map(str, args)],
-                          capture_output=True, text=True, cwd=cwd, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "spamkiln.compiler", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=120,
+    )
 
 
 def test_cli_lint_exit_codes(tmp_path: Path) -> None:

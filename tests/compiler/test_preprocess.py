@@ -44,14 +44,22 @@ CASES = [
     ),
     ("ifplugin not loaded", f"ifplugin {BAYES}\nbody A /a/\nendif\nbody B /b/\n", ["B"]),
     ("if !plugin()", f"if !plugin({BAYES})\nbody A /a/\nendif\n", ["A"]),
-    ("can() of a feature", "if can(Mail::SpamAssassin::Conf::feature_bug6558_free)\n"
-     "body A /a/\nendif\n", ["A"]),
-    ("can() of an unknown function", "if can(Mail::SpamAssassin::Conf::nope)\nbody A /a/\n"
-     "endif\n", []),
-    ("require_version skips the rest of the file",
-     "body A /a/\nrequire_version 3.002000\nbody B /b/\n", ["A"]),
-    ("require_version placeholder is accepted", "require_version @@VERSION@@\nbody A /a/\n",
-     ["A"]),
+    (
+        "can() of a feature",
+        "if can(Mail::SpamAssassin::Conf::feature_bug6558_free)\nbody A /a/\nendif\n",
+        ["A"],
+    ),
+    (
+        "can() of an unknown function",
+        "if can(Mail::SpamAssassin::Conf::nope)\nbody A /a/\nendif\n",
+        [],
+    ),
+    (
+        "require_version skips the rest of the file",
+        "body A /a/\nrequire_version 3.002000\nbody B /b/\n",
+        ["A"],
+    ),
+    ("require_version placeholder is accepted", "require_version @@VERSION@@\nbody A /a/\n", ["A"]),
 ]
 
 
@@ -62,15 +70,19 @@ def test_conditionals(tmp_path: Path, title: str, text: str, expected: list[str]
 
 
 def test_loadplugin_in_pre_enables_ifplugin(tmp_path: Path) -> None:
-    kept, diags = names(tmp_path, f"ifplugin {BAYES}\nbody A /a/\nendif\n",
-                        pre=f"loadplugin {BAYES}\n")
+    kept, diags = names(
+        tmp_path, f"ifplugin {BAYES}\nbody A /a/\nendif\n", pre=f"loadplugin {BAYES}\n"
+    )
     assert kept == ["loadplugin", "A"]
     assert diags == []
 
 
 def test_dmarc_rename(tmp_path: Path) -> None:
-    kept, _ = names(tmp_path, "ifplugin Mail::SpamAssassin::Plugin::Dmarc\nbody A /a/\nendif\n",
-                    pre="loadplugin Mail::SpamAssassin::Plugin::DMARC\n")
+    kept, _ = names(
+        tmp_path,
+        "ifplugin Mail::SpamAssassin::Plugin::Dmarc\nbody A /a/\nendif\n",
+        pre="loadplugin Mail::SpamAssassin::Plugin::DMARC\n",
+    )
     assert "A" in kept
 
 
