@@ -41,9 +41,12 @@ lint: install
 bench: install
 	$(BIN)/python -m tests.bench.run
 
-parity: build
-	$(BIN)/spamkiln check --json -j 2 --ruleset $(OUT) ../shared/corpus > $(OUT)/parity.jsonl
-	$(BIN)/spamkiln parity ../shared/golden/corpus.jsonl $(OUT)/parity.jsonl
+# Parity reproduces the golden run's config: Debian's stock files plus zz_golden.cf, no rules-src.
+SHARED ?= ../shared
+parity: install
+	$(BIN)/sa-compile -q -o $(OUT)/golden --no-own-rules --add tests/fixtures/zz_golden.cf
+	$(BIN)/spamkiln check --json -j 2 --ruleset $(OUT)/golden $(SHARED)/corpus > $(OUT)/parity.jsonl
+	$(BIN)/spamkiln parity $(SHARED)/golden/corpus.jsonl $(OUT)/parity.jsonl
 
 run: build
 	$(BIN)/sa-compile --stats -q --lint

@@ -3,7 +3,8 @@
     sa-compile [-o OUTDIR] [--lint] [--stats] [FILE|DIR ...]
 
 With no inputs it reads the default ruleset (Debian's site config, the upstream rules, then
-rules-src/). Errors are printed as `file:line: message`; `--lint` exits 1 when there is any.
+rules-src/ unless --no-own-rules), then any --add files. Errors are printed as
+`file:line: message`; `--lint` exits 1 when there is any.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Annotated
 import typer
 
 from .pipeline import compile_files, write_module
-from .sources import default_inputs, order_inputs
+from .sources import default_inputs, order_inputs, spamassassin_inputs
 from .stats import collect, format_stats
 
 __all__ = ["app", "main"]
@@ -34,15 +35,25 @@ def compile_command(
         bool, typer.Option("--local-tests-only", help="answer `local_tests_only` as 1")
     ] = False,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="no summary line")] = False,
+    own_rules: Annotated[
+        bool, typer.Option("--own-rules/--no-own-rules", help="default ruleset: add rules-src/")
+    ] = True,
+    add: Annotated[
+        list[Path] | None, typer.Option("--add", help="file read after the default ruleset")
+    ] = None,
 ) -> None:
     """Compile (or with --lint, check) a SpamAssassin ruleset."""
     started = time.perf_counter()
-    missing = [p for p in inputs or [] if not p.exists()]
+    missing = [p for p in [*(inputs or []), *(add or [])] if not p.exists()]
     if missing:
         for path in missing:
             print(f"{path}:0: no such file or directory", file=sys.stderr)
         raise typer.Exit(2)
-    paths = order_inputs(inputs) if inputs else default_inputs()
+    if inputs:
+        paths = order_inputs(inputs)
+    else:
+        paths = default_inputs() if own_rules else spamassassin_inputs()
+    paths.extend(add or [])
     if not paths:
         print("sa-compile: no rule files found", file=sys.stderr)
         raise typer.Exit(2)

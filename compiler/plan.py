@@ -147,8 +147,19 @@ def make_plan(
                 f"eval function {function} is not implemented by spamkiln; rule {name} never hits",
             )
 
+    settings = dict(rs.settings)
+    redirectors = []
+    for text in settings.pop("redirector_pattern", []):  # type: ignore[union-attr]
+        try:
+            rx = plan_pattern(str(text))
+        except RegexError:  # reported when the line was read
+            continue
+        redirectors.append([rx.exact_engine, rx.exact_pattern])
+    if redirectors:
+        settings["redirector_pattern"] = redirectors
+
     sets = [SetView(i, target, header) for (target, header, _), i in set_ids.items()]
-    return Plan(planned, sets, rs.settings, rs.plugins, rs.files, sorted(missing), rs)
+    return Plan(planned, sets, settings, rs.plugins, rs.files, sorted(missing), rs)
 
 
 def _has_empty_group(expr: ir.Expr | None) -> bool:

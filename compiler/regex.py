@@ -180,9 +180,6 @@ _LATIN1_PARTNER = {c: c ^ 0x20 for c in range(0xC0, 0xDF) if c != 0xD7} | {
 # matches 0xE5); folds onto ASCII (KELVIN SIGN, LONG S) are forbidden by /aa.
 _WIDE_FOLD = {0x178: 0xFF, 0x39C: 0xB5, 0x3BC: 0xB5, 0x1E9E: 0xDF, 0x212B: 0xE5}
 
-ASCII_LETTERS = ALPHA
-LATIN1_LETTERS = _bytes_mask(bytes(_LATIN1_PARTNER))
-
 
 def _partner(byte: int, latin1: bool) -> int | None:
     p = _ASCII_PARTNER.get(byte)
@@ -292,8 +289,9 @@ class Template:
     fold: bool
 
 
-Node = Lit | ByteSet | Never | Seq | Alt | Group | Repeat | Assert | Look | Atomic | BackRef
-Node = Node | Keep | Template
+Node = (
+    Lit | ByteSet | Never | Seq | Alt | Group | Repeat | Assert | Look | Atomic | BackRef | Keep
+) | Template
 EMPTY = Seq(())
 
 
@@ -472,7 +470,7 @@ class _Parser:
             if c in ("", "|", ")"):
                 break
             start = self.pos
-            atom, flags, is_flag_group = self.atom(flags, has_prev=bool(items))
+            atom, flags, is_flag_group = self.atom(flags, items[-1] if items else None)
             if is_flag_group:
                 # perl lets a counted quantifier skip back over a bare (?i) to the atom before
                 if items and self.peek() == "{" and _QUANT.match(self.src, self.pos):
@@ -557,7 +555,7 @@ class _Parser:
         items[-1] = Repeat(atom, lo, hi, mode)
 
     # -- atoms --------------------------------------------------------------------------------
-    def atom(self, flags: _Flags, has_prev: bool) -> tuple[Node | None, _Flags, bool]:
+    def atom(self, flags: _Flags, prev: Node | None) -> tuple[Node | None, _Flags, bool]:
         c = self.peek()
         if c == "(":
             return self.group(flags)
@@ -578,7 +576,8 @@ class _Parser:
         if c in "*+?":
             raise self.error("Quantifier follows nothing", self.pos + 1)
         if c == "{":
-            if not has_prev:
+            # literal at the start of a branch, and (perl quirk) right after "^"
+            if prev is None or (isinstance(prev, Assert) and prev.kind in ("bos", "mbol")):
                 self.pos += 1
                 return None, flags, False
             raise self.error("Unescaped left brace in regex is passed through", self.pos + 1)
@@ -1427,7 +1426,9 @@ def plan(rx: PerlRegex) -> RegexPlan:
         if err := _re2_error(exact):
             raise _NotRE2(f"RE2: {err}")
         engine = "re2"
-        set_pattern = exact
+        # a template placeholder is filled in at scan time; the pre-filter must stand in for
+        # any value
+        set_pattern = _relaxed_set_pattern(write("set")) if parser.tag_refs else exact
     except _NotRE2 as exc:
         reason = str(exc.args[0])
         engine = "regex"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .compiled import EmptyRule, EvalRule, ExistsRule, MetaRule, RegexRule, Rule, Ruleset
 from .matcher import CompiledPattern, TargetMatcher
@@ -35,9 +35,8 @@ class PreparedSet:
     target: str
     header: str | None
     if_unset: str | None
-    rules: list[RegexRule]
-    matcher: TargetMatcher | None  # None when every rule is dynamic (capture templates)
-    dynamic: list[RegexRule] = field(default_factory=list)  # %{TAG} rules: built per message
+    rules: list[RegexRule]  # in matcher index order
+    matcher: TargetMatcher
     producers: bool = False  # some rule here defines a capture tag: run before the others
 
 
@@ -93,22 +92,22 @@ class PreparedRuleset:
         prepared_sets = []
         for set_id, rules in sorted(sets.items()):
             target, header = ruleset.re2_sets[set_id]
-            static = [r for r in rules if not r.tag_refs]
-            dynamic = [r for r in rules if r.tag_refs]
-            matcher = (
-                TargetMatcher(
-                    [
-                        CompiledPattern(r.info.name, r.set_pattern, r.exact_engine,
-                                        r.exact_pattern)
-                        for r in static
-                    ]
-                )
-                if static
-                else None
+            matcher = TargetMatcher(
+                [
+                    CompiledPattern(r.info.name, r.set_pattern, r.exact_engine, r.exact_pattern)
+                    for r in rules
+                ]
             )
             prepared_sets.append(
-                PreparedSet(set_id, target, header, rules[0].if_unset, static, matcher,
-                            dynamic, any(r.named_groups for r in rules))
+                PreparedSet(
+                    set_id,
+                    target,
+                    header,
+                    rules[0].if_unset,
+                    rules,
+                    matcher,
+                    any(r.named_groups for r in rules),
+                )
             )
         prepared_sets.sort(key=lambda s: not s.producers)
 

@@ -8,9 +8,9 @@ import pytest
 
 from spamkiln.compiler.environment import Environment
 from spamkiln.compiler.errors import Diagnostics
-from spamkiln.compiler.preprocess import evaluate_condition, preprocess
 from spamkiln.compiler.lexer import lex_text
 from spamkiln.compiler.parser import parse_line
+from spamkiln.compiler.preprocess import evaluate_condition, preprocess
 
 BAYES = "Mail::SpamAssassin::Plugin::Bayes"
 

@@ -1,0 +1,256 @@
+"""Run a compiled ruleset on one message: regex sets, evals, metas, score.
+
+The order follows SpamAssassin's `Plugin::Check` where it is observable: rules that define
+capture tags run first, metas run after every rule they read, and a rule that fails (an eval
+that raises, a regex past its time budget) is a miss with a log line, never a failed scan.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+
+from .compiled import RegexRule, Ruleset
+from .config import Config
+from .context import MessageContext
+from .evals.registry import EVAL_FUNCTIONS
+from .prepare import EvalFunction, PreparedRuleset, PreparedSet
+
+__all__ = ["ScanResult", "Scanner", "format_score"]
+
+log = logging.getLogger(__name__)
+
+# tflags maxhits / multiple defaults (rules.md section 9): without `multiple` one match is a hit.
+_UNLIMITED = 1 << 30
+
+
+@dataclass
+class ScanResult:
+    score: float  # rounded to 3 decimals, as SpamAssassin rounds it
+    required: float
+    hits: dict[str, float]  # every rule hit (sub-rules included) -> its value
+    scores: dict[str, float]  # score of each scoring rule that hit
+    context: MessageContext
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def is_spam(self) -> bool:
+        return self.score >= self.required
+
+    @property
+    def rules(self) -> list[str]:
+        """Scoring rules hit (no __ sub-rules), sorted: spamd's SYMBOLS list."""
+        return sorted(n for n in self.hits if not n.startswith("__"))
+
+    @property
+    def subrules(self) -> list[str]:
+        return sorted(n for n in self.hits if n.startswith("__"))
+
+
+def format_score(score: float, required: float, is_spam: bool) -> str:
+    """spamd's one-decimal score: a ham never shows as reaching the threshold."""
+    text = _one_decimal(score)
+    if not is_spam and round(score, 1) >= round(required, 1):
+        text = _one_decimal(required - 0.1)
+    return text
+
+
+def _one_decimal(value: float) -> str:
+    return f"{value:.1f}"
+
+
+class _Hits(dict):
+    """Meta access: a rule that did not hit reads as 0."""
+
+    def __missing__(self, key: str) -> float:
+        return 0
+
+
+class Scanner:
+    """A ruleset ready to scan; build once per process (spamd: before forking)."""
+
+    def __init__(
+        self,
+        ruleset: Ruleset,
+        *,
+        score_set: int = 0,
+        evals: Mapping[str, EvalFunction] | None = None,
+        config: Config | None = None,
+    ) -> None:
+        self.ruleset = ruleset
+        self.config = config or Config(ruleset.settings)
+        self.prepared = PreparedRuleset.build(
+            ruleset, score_set, EVAL_FUNCTIONS if evals is None else evals
+        )
+        self._limits = {
+            name: _limit(rule)
+            for s in self.prepared.sets
+            for name, rule in ((r.info.name, r) for r in s.rules)
+        }
+        self._texts: dict[str, Callable[[MessageContext, PreparedSet], list[bytes]]] = {
+            "header": _header_texts,
+            "body": lambda ctx, s: ctx.body_lines,
+            "rawbody": lambda ctx, s: ctx.rawbody_chunks,
+            "full": lambda ctx, s: [ctx.pristine],
+            "uri": lambda ctx, s: ctx.uri_list,
+        }
+
+    def scan(self, raw: bytes, *, timings: bool = False) -> ScanResult:
+        ctx = MessageContext(raw, self.config)
+        hits = _Hits()
+        clock: dict[str, float] = defaultdict(float)
+        started = time.perf_counter()
+        mark = started
+
+        def lap(stage: str) -> None:
+            nonlocal mark
+            if timings:
+                now = time.perf_counter()
+                clock[stage] += now - mark
+                mark = now
+
+        if timings:  # make the per-stage profile honest: build the views up front
+            ctx.msg  # noqa: B018
+            lap("parse")
+            ctx.body_lines  # noqa: B018
+            ctx.rawbody_chunks  # noqa: B018
+            ctx.uri_list  # noqa: B018
+            ctx.relays  # noqa: B018
+            lap("render")
+
+        for prepared in self.prepared.sets:
+            try:
+                if prepared.target == "mimeheader":
+                    self._run_mimeheader(ctx, prepared, hits)
+                else:
+                    self._run_set(ctx, prepared, hits)
+            except Exception:  # a bug in one target must not cost the whole scan
+                log.exception("regex set %s (%s) failed", prepared.id, prepared.target)
+        lap("regex")
+
+        for rule in self.prepared.exists:
+            if ctx.header(rule.header) is not None:
+                hits[rule.info.name] = 1
+        for rule, fn in self.prepared.evals:
+            try:
+                result = fn(ctx, *rule.args)
+            except Exception:
+                log.exception(
+                    "eval %s for rule %s failed; counted as no hit", rule.function, rule.info.name
+                )
+                continue
+            if result:
+                value = float(result) if isinstance(result, (int, float)) else 1.0
+                hits[rule.info.name] = value if value > 0 else 1.0
+        lap("evals")
+
+        for meta in self.prepared.metas:
+            try:
+                value = meta.fn(hits)
+            except Exception:
+                log.exception("meta %s failed; counted as no hit", meta.info.name)
+                continue
+            if value:
+                hits[meta.info.name] = value if value > 0 else 1
+        lap("meta")
+
+        scores = self.prepared.scores
+        scored = {n: scores[n] for n in hits if not n.startswith("__") and n in scores}
+        total = round(sum(scored.values()), 3)
+        ctx.hits = dict(hits)
+        return ScanResult(total, self.config.required_score, dict(hits), scored, ctx, dict(clock))
+
+    # ---- regex targets -----------------------------------------------------------------
+    def _run_set(self, ctx: MessageContext, prepared: PreparedSet, hits: _Hits) -> None:
+        texts = self._texts[prepared.target](ctx, prepared)
+        counts: dict[int, int] = {}
+        matcher, rules = prepared.matcher, prepared.rules
+        tags = ctx.tags or None
+        for line_no, text in enumerate(texts):
+            for index in matcher.candidates(text):
+                rule = rules[index]
+                name = rule.info.name
+                limit = self._limits[name]
+                done = counts.get(index, 0)
+                if done >= limit:
+                    continue
+                if line_no == 0 and prepared.target == "body" and "nosubject" in rule.info.tflags:
+                    continue
+                found = matcher.count(index, text, limit - done, tags=tags)
+                if found:
+                    counts[index] = done + found
+                    if rule.named_groups:
+                        for tag, values in matcher.captures(index, text, limit, tags=tags).items():
+                            ctx.tags.setdefault(tag, []).extend(values)
+        for index, rule in enumerate(rules):
+            found = counts.get(index, 0)
+            if rule.negate:
+                if not found:
+                    hits[rule.info.name] = 1
+            elif found:
+                hits[rule.info.name] = found if "multiple" in rule.info.tflags else 1
+
+    def _run_mimeheader(self, ctx: MessageContext, prepared: PreparedSet, hits: _Hits) -> None:
+        for index, rule in enumerate(prepared.rules):
+            if rule.negate:  # SpamAssassin quirk: a negated mimeheader rule always hits
+                hits[rule.info.name] = 1
+                continue
+            texts = list(_mime_texts(ctx, rule))
+            limit = self._limits[rule.info.name]
+            if "concat" in rule.info.tflags:
+                texts = [b"".join(texts)]
+            total = 0
+            for text in texts:
+                total += prepared.matcher.count(index, text, limit - total)
+                if total >= limit:
+                    break
+            if total:
+                hits[rule.info.name] = total if "multiple" in rule.info.tflags else 1
+
+
+def _limit(rule: RegexRule) -> int:
+    if "multiple" not in rule.info.tflags:
+        return 1
+    maxhits = rule.info.flag_value("maxhits")
+    if maxhits and maxhits.isdigit() and int(maxhits) > 0:
+        return int(maxhits)
+    return 1000 if rule.target == "mimeheader" else _UNLIMITED
+
+
+def _header_texts(ctx: MessageContext, prepared: PreparedSet) -> list[bytes]:
+    # An absent header is undef in Perl, and undef matches like the empty string.
+    text = ctx.header(prepared.header or "", prepared.if_unset)
+    return [text if text is not None else b""]
+
+
+def _mime_texts(ctx: MessageContext, rule: RegexRule) -> Iterable[bytes]:
+    header = rule.header or ""
+    name, _, modifier = header.partition(":")
+    raw = modifier == "raw"
+    first, last = _part_range(rule)
+    for part in ctx.mime_headers:
+        if part.number < first or (last is not None and part.number > last):
+            continue
+        if name == "ALL":
+            yield part.all(raw=raw)
+            continue
+        value = part.get(name, raw=raw)
+        if value is None:
+            value = (rule.if_unset or "").encode("utf-8", "surrogateescape")
+        yield value
+
+
+def _part_range(rule: RegexRule) -> tuple[int, int | None]:
+    spec = rule.info.flag_value("range")
+    if not spec:
+        return 1, None
+    low, sep, high = spec.partition("-")
+    try:
+        first = int(low) if low else 1
+        last = int(high) if high else (None if sep else first)
+    except ValueError:
+        return 1, None
+    return first, last
