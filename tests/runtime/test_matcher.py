@@ -1,0 +1,204 @@
+"""TargetMatcher: RE2 set pre-filter, shards and their canary, Perl-style counts, templates."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import pytest
+from spamkiln.runtime.matcher import CompiledPattern, TargetMatcher, bench, expand_templates
+
+
+def re2p(name: str, pattern: bytes) -> CompiledPattern:
+    return CompiledPattern(name, pattern, "re2", pattern)
+
+
+def rxp(name: str, set_pattern: bytes, exact: bytes) -> CompiledPattern:
+    return CompiledPattern(name, set_pattern, "regex", exact)
+
+
+PATTERNS = [
+    re2p("FOO", b"foo"),
+    re2p("BAR_CI", b"(?i)bar"),
+    re2p("DIGITS", b"\\d{3,}"),
+    re2p("LATIN1", b"[\\xC9\\xE9]t[\\xC9\\xE9]"),
+    rxp("LOOKAHEAD", b"buy", b"buy(?= now)"),  # set pattern: the look-ahead dropped
+    rxp("BACKREF", b"(\\w)(?s:.*)", b"(\\w)\\1"),
+    CompiledPattern("ALWAYS", b"", "regex", b"^(?=.)"),  # no useful pre-filter: always run
+    re2p("ANCHORED", b"^Subject:"),
+]
+
+TEXTS = [
+    (b"", [6]),
+    (b"nothing here", [5, 6]),
+    (b"FOO? no: foo and BaR 1234", [0, 1, 2, 5, 6]),
+    (b"\xe9t\xc9 buy later", [3, 4, 5, 6]),
+    (b"Subject: buy now", [4, 5, 6, 7]),
+    (b"x Subject:", [5, 6]),
+]
+
+
+@pytest.mark.parametrize("shard_size", [1, 2, 3, 7, 64])
+@pytest.mark.parametrize(("text", "expected"), TEXTS)
+def test_candidates_do_not_depend_on_sharding(
+    shard_size: int, text: bytes, expected: list[int]
+) -> None:
+    m = TargetMatcher(PATTERNS, shard_size=shard_size)
+    assert m.candidates(text) == expected
+    assert m.shard_count == -(-7 // shard_size)  # ALWAYS is in no shard
+    assert m.shard_failures == 0
+
+
+EXACT = [
+    (b"buy later", "LOOKAHEAD", 0),
+    (b"buy now", "LOOKAHEAD", 1),
+    (b"abc", "BACKREF", 0),
+    (b"hello", "BACKREF", 1),
+    (b"Subject: x", "ANCHORED", 1),
+]
+
+
+@pytest.mark.parametrize(("text", "name", "hits"), EXACT)
+def test_candidates_are_confirmed_by_the_exact_pattern(text: bytes, name: str, hits: int) -> None:
+    m = TargetMatcher(PATTERNS)
+    index = [p.name for p in PATTERNS].index(name)
+    assert index in m.candidates(text)
+    assert m.count(index, text, 1) == hits
+
+
+class FailingSet:
+    """Stands in for an re2.Set whose DFA ran out of memory: "no match", silently."""
+
+    def Match(self, text: bytes) -> None:
+        return None
+
+
+def test_canary_detects_a_silently_failing_shard(caplog: pytest.LogCaptureFixture) -> None:
+    m = TargetMatcher(PATTERNS, shard_size=3)
+    m._shards[1].rxset = FailingSet()
+    with caplog.at_level(logging.WARNING, logger="spamkiln.runtime.matcher"):
+        for text, expected in TEXTS:
+            assert m.candidates(text) == expected
+    assert m.shard_failures == len(TEXTS)
+    assert sum("one by one" in r.message for r in caplog.records) == 1  # logged once per shard
+
+
+def test_tiny_max_mem_falls_back_to_single_patterns(caplog: pytest.LogCaptureFixture) -> None:
+    """With google-re2 1.1, Set::Compile test-runs the DFA and refuses a budget too small to
+    work, so a tiny max_mem shows up at build time: shards are halved until RE2 takes them,
+    and patterns no set takes are tested alone. Results must not change."""
+    with caplog.at_level(logging.WARNING, logger="spamkiln.runtime.matcher"):
+        m = TargetMatcher(PATTERNS, shard_size=64, max_mem=1024)
+    assert m.shard_count == 0
+    assert len(m.unsharded) == 7
+    assert any("fit in no RE2 set" in r.message for r in caplog.records)
+    for text, expected in TEXTS:
+        assert m.candidates(text) == expected
+
+
+def test_halving_keeps_what_fits() -> None:
+    big = [re2p(f"P{k}", b"w%d[a-z]{1,40}x[0-9]{1,40}y" % k) for k in range(40)]
+    m = TargetMatcher(big, shard_size=40, max_mem=200_000)
+    assert m.shard_count > 1  # the 40-pattern set was too big and got split
+    text = b"w7abcx12y w31zzx9y"
+    assert m.candidates(text) == [7, 31]
+
+
+COUNTS = [
+    (re2p("AB", b"ab"), b"abxabyab", 10, 3),
+    (re2p("AB", b"ab"), b"abxabyab", 2, 2),
+    (re2p("AB", b"ab"), b"abxabyab", 1, 1),
+    (re2p("AB", b"ab"), b"abxabyab", 0, 0),
+    (re2p("AB", b"ab"), b"xyz", 5, 0),
+    # Perl's //g: after an empty match the next may not be empty at the same offset
+    (rxp("STAR", b"", b"x*"), b"axb", 10, 4),
+    (rxp("LAZY", b"", b"a*?"), b"aa", 10, 5),
+    (rxp("EMPTY_ALT", b"", b"(?:|a)"), b"aa", 10, 5),
+    (rxp("DOLLAR", b"", b"\\s$"), b"a \n", 10, 2),
+]
+
+
+@pytest.mark.parametrize(("pattern", "text", "limit", "expected"), COUNTS)
+def test_count_like_perl(pattern: CompiledPattern, text: bytes, limit: int, expected: int) -> None:
+    assert TargetMatcher([pattern]).count(0, text, limit) == expected
+
+
+def test_fallback_engine_timeout_counts_as_no_match(caplog: pytest.LogCaptureFixture) -> None:
+    slow = rxp("SLOW", b"a", b"(?:a|aa)+$")
+    m = TargetMatcher([slow], timeout=0.05)
+    text = b"a" * 60 + b"!"
+    start = time.perf_counter()
+    with caplog.at_level(logging.WARNING, logger="spamkiln.runtime.matcher"):
+        assert m.count(0, text, 1) == 0
+        assert m.count(0, text, 5) == 0
+        assert m.first_match(0, text) is None
+    assert time.perf_counter() - start < 2
+    assert sum("timed out" in r.message for r in caplog.records) == 3
+    assert m.count(0, b"aaa", 1) == 1  # fast inputs still match
+
+
+def test_first_match_groups_and_captures() -> None:
+    m = TargetMatcher(
+        [
+            re2p("URL", b"^https?://r\\.example/go\\?u=(.*)(?:\\n?\\z)"),
+            re2p("NAMED", b"(?P<USER>[a-z]+)@(?P<HOST>[a-z.]+)"),
+            rxp("NAMED_RX", b"@", b"(?P<USER>[a-z]+)@(?=x)"),
+        ]
+    )
+    assert m.first_match(0, b"http://r.example/go?u=evil.example\n") == (
+        b"http://r.example/go?u=evil.example\n"  # RE2's $ swallows the final newline
+    )
+    assert m.groups(0, b"http://r.example/go?u=evil.example\n") == (b"evil.example",)
+    assert m.groups(0, b"nope") is None
+    assert m.captures(1, b"me@a.b, you@c.d", 5) == {
+        "USER": [b"me", b"you"],
+        "HOST": [b"a.b", b"c.d"],
+    }
+    assert m.captures(1, b"me@a.b, you@c.d", 1) == {"USER": [b"me"], "HOST": [b"a.b"]}
+    assert m.captures(2, b"me@x you@y", 5) == {"USER": [b"me"]}
+
+
+TEMPLATE_EXPANSION = [
+    (b"x%\\{T\\}y", {"T": [b"a.b", b"c"]}, b"x(?:a\\x2Eb|c)y"),
+    (b"%\\{T:i\\}", {"T": [b"Ab\xe9"]}, b"(?:[\\x41\\x61][\\x62\\x42][\\xE9\\xC9])"),
+    (b"%\\{T\\}%\\{U\\}", {"T": [b"a"], "U": []}, None),  # a tag without value: rule not run
+    (b"%\\{T\\}", {"T": [b"", b"a", b"a"]}, b"(?:a)"),  # empty values dropped, duplicates too
+    (b"%\\{T\\}", {}, None),
+    (b"%\\{F\\x28x\\x29\\}", {"F(x)": [b"v"]}, b"(?:v)"),
+]
+
+
+@pytest.mark.parametrize(("pattern", "tags", "expected"), TEMPLATE_EXPANSION)
+def test_expand_templates(pattern: bytes, tags: dict, expected: bytes | None) -> None:
+    assert expand_templates(pattern, tags) == expected
+
+
+def test_count_with_capture_templates() -> None:
+    m = TargetMatcher(
+        [
+            CompiledPattern("T", b"(?i)^x(?s:.+)", "re2", b"(?i)^x%\\{ADDR:i\\}"),
+            CompiledPattern("U", b"y(?s:.+)", "re2", b"y(?-i:%\\{ADDR\\})"),
+        ]
+    )
+    tags = {"ADDR": [b"me@\xe9.example"]}
+    assert m.count(0, b"XME@\xc9.EXAMPLE", 1, tags=tags) == 1
+    assert m.count(0, b"xme@e.example", 1, tags=tags) == 0
+    assert m.count(1, b"yME@\xe9.example", 1, tags=tags) == 0
+    assert m.count(1, b"yme@\xe9.example", 1, tags=tags) == 1
+    assert m.count(0, b"xme@\xe9.example", 1) == 0  # no tags: not run
+    assert m.first_match(1, b"yme@\xe9.example", tags=tags) == b"yme@\xe9.example"
+
+
+def test_bad_engine_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown exact engine"):
+        TargetMatcher([CompiledPattern("X", b"a", "pcre", b"a")])
+
+
+def test_bench_reports_each_shard_size() -> None:
+    texts = [b"foo bar 1234 \xe9t\xe9 buy now", b"nothing"] * 5
+    result = bench(PATTERNS, texts, shard_sizes=(64, 2))
+    assert result["bytes"] == sum(map(len, texts)) and result["patterns"] == len(PATTERNS)
+    assert set(result["runs"]) == {64, 2}
+    for run in result["runs"].values():
+        assert run["candidates"] == 5 * (7 + 2) and run["shard_failures"] == 0
+        assert run["prefilter_mb_s"] > 0 and run["total_mb_s"] > 0
