@@ -34,7 +34,18 @@ class ScanResult:
     hits: dict[str, float]  # every rule hit (sub-rules included) -> its value
     scores: dict[str, float]  # score of each scoring rule that hit
     context: MessageContext
+    ruleset: Ruleset
     timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def config(self) -> Config:
+        return self.context.config
+
+    def describe(self, name: str) -> str:
+        """A rule's description, as reports print it."""
+        rule = self.ruleset.rules.get(name)
+        text = rule.info.describe if rule is not None else None
+        return text if text else "No description available."
 
     @property
     def is_spam(self) -> bool:
