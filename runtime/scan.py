@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from .compiled import RegexRule, Ruleset
+from .compiled import EvalRule, ExistsRule, MetaRule, RegexRule, Ruleset
 from .config import Config
 from .context import MessageContext
 from .evals.registry import EVAL_FUNCTIONS
@@ -108,13 +108,13 @@ class Scanner:
             "full": lambda ctx, s: [ctx.pristine],
             "uri": lambda ctx, s: ctx.uri_list,
         }
+        self._steps = _plan_steps(self.prepared, _effective_priorities(ruleset))
 
     def scan(self, raw: bytes, *, timings: bool = False) -> ScanResult:
         ctx = MessageContext(raw, self.config)
         hits = _Hits()
         clock: dict[str, float] = defaultdict(float)
-        started = time.perf_counter()
-        mark = started
+        mark = time.perf_counter()
 
         def lap(stage: str) -> None:
             nonlocal mark
@@ -132,31 +132,26 @@ class Scanner:
             ctx.relays  # noqa: B018
             lap("render")
 
-        for prepared in self.prepared.sets:
-            try:
-                if prepared.target == "mimeheader":
-                    self._run_mimeheader(ctx, prepared, hits)
-                else:
-                    self._run_set(ctx, prepared, hits)
-            except Exception:  # a bug in one target must not cost the whole scan
-                log.exception("regex set %s (%s) failed", prepared.id, prepared.target)
-        lap("regex")
-
-        for rule in self.prepared.exists:
-            if ctx.header(rule.header) is not None:
-                hits[rule.info.name] = 1
-        for rule, fn in self.prepared.evals:
-            try:
-                result = fn(ctx, *rule.args)
-            except Exception:
-                log.exception(
-                    "eval %s for rule %s failed; counted as no hit", rule.function, rule.info.name
-                )
-                continue
-            if result:
-                value = float(result) if isinstance(result, (int, float)) else 1.0
-                hits[rule.info.name] = value if value > 0 else 1.0
-        lap("evals")
+        for step in self._steps:
+            if isinstance(step, _SetStep):
+                try:
+                    if step.prepared.target == "mimeheader":
+                        self._run_mimeheader(ctx, step.prepared, hits, step.only)
+                    else:
+                        self._run_set(ctx, step.prepared, hits, step.only)
+                except Exception:  # a bug in one target must not cost the whole scan
+                    log.exception(
+                        "regex set %s (%s) failed", step.prepared.id, step.prepared.target
+                    )
+                lap("regex")
+            elif isinstance(step, _ExistsStep):
+                for rule in step.rules:
+                    if ctx.header(rule.header) is not None:
+                        hits[rule.info.name] = 1
+                lap("regex")
+            else:
+                self._run_evals(ctx, step.evals, hits)
+                lap("evals")
 
         for meta in self.prepared.metas:
             try:
@@ -172,16 +167,44 @@ class Scanner:
         scored = {n: scores[n] for n in hits if not n.startswith("__") and n in scores}
         total = round(sum(scored.values()), 3)
         ctx.hits = dict(hits)
-        return ScanResult(total, self.config.required_score, dict(hits), scored, ctx, dict(clock))
+        return ScanResult(
+            score=total,
+            required=self.config.required_score,
+            hits=dict(hits),
+            scores=scored,
+            context=ctx,
+            ruleset=self.ruleset,
+            timings=dict(clock),
+        )
+
+    @staticmethod
+    def _run_evals(
+        ctx: MessageContext, evals: list[tuple[EvalRule, EvalFunction]], hits: _Hits
+    ) -> None:
+        for rule, fn in evals:
+            try:
+                result = fn(ctx, *rule.args)
+            except Exception:
+                log.exception(
+                    "eval %s for rule %s failed; counted as no hit", rule.function, rule.info.name
+                )
+                continue
+            if result:
+                value = float(result) if isinstance(result, (int, float)) else 1.0
+                hits[rule.info.name] = value if value > 0 else 1.0
 
     # ---- regex targets -----------------------------------------------------------------
-    def _run_set(self, ctx: MessageContext, prepared: PreparedSet, hits: _Hits) -> None:
+    def _run_set(
+        self, ctx: MessageContext, prepared: PreparedSet, hits: _Hits, only: frozenset[int]
+    ) -> None:
         texts = self._texts[prepared.target](ctx, prepared)
         counts: dict[int, int] = {}
         matcher, rules = prepared.matcher, prepared.rules
         tags = ctx.tags or None
         for line_no, text in enumerate(texts):
             for index in matcher.candidates(text):
+                if index not in only:
+                    continue
                 rule = rules[index]
                 name = rule.info.name
                 limit = self._limits[name]
@@ -196,7 +219,8 @@ class Scanner:
                     if rule.named_groups:
                         for tag, values in matcher.captures(index, text, limit, tags=tags).items():
                             ctx.tags.setdefault(tag, []).extend(values)
-        for index, rule in enumerate(rules):
+        for index in only:
+            rule = rules[index]
             found = counts.get(index, 0)
             if rule.negate:
                 if not found:
@@ -204,8 +228,11 @@ class Scanner:
             elif found:
                 hits[rule.info.name] = found if "multiple" in rule.info.tflags else 1
 
-    def _run_mimeheader(self, ctx: MessageContext, prepared: PreparedSet, hits: _Hits) -> None:
-        for index, rule in enumerate(prepared.rules):
+    def _run_mimeheader(
+        self, ctx: MessageContext, prepared: PreparedSet, hits: _Hits, only: frozenset[int]
+    ) -> None:
+        for index in sorted(only):
+            rule = prepared.rules[index]
             if rule.negate:  # SpamAssassin quirk: a negated mimeheader rule always hits
                 hits[rule.info.name] = 1
                 continue
@@ -220,6 +247,99 @@ class Scanner:
                     break
             if total:
                 hits[rule.info.name] = total if "multiple" in rule.info.tflags else 1
+
+
+@dataclass(frozen=True, slots=True)
+class _SetStep:
+    prepared: PreparedSet
+    only: frozenset[int]  # indices of the set's rules that run at this priority
+
+
+@dataclass(frozen=True, slots=True)
+class _ExistsStep:
+    rules: tuple[ExistsRule, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _EvalStep:
+    evals: list[tuple[EvalRule, EvalFunction]]
+
+
+# Plugin::Check's order within one priority. mimeheader rules are body evals in SpamAssassin.
+_PHASES: tuple[tuple[str, str], ...] = (
+    ("set", "header"),
+    ("exists", "header"),
+    ("eval", "header"),
+    ("set", "body"),
+    ("set", "uri"),
+    ("eval", "body"),
+    ("set", "mimeheader"),
+    ("set", "rawbody"),
+    ("eval", "rawbody"),
+    ("set", "full"),
+    ("eval", "full"),
+)
+
+
+def _effective_priorities(ruleset: Ruleset) -> dict[str, int]:
+    """Priorities after SpamAssassin's fix_priorities: a meta pulls its dependencies down to
+    its own priority (a net dependency of a meta below -100 stops at -100)."""
+    priority = {name: rule.info.priority for name, rule in ruleset.rules.items()}
+    metas = sorted(
+        (r for r in ruleset.rules.values() if isinstance(r, MetaRule)),
+        key=lambda r: r.info.priority,
+    )
+    for meta in metas:
+        stack = [(meta.info.name, priority[meta.info.name])]
+        seen: set[str] = set()
+        while stack:
+            name, level = stack.pop()
+            rule = ruleset.rules.get(name)
+            if rule is None or name in seen:
+                continue
+            seen.add(name)
+            for dep in getattr(rule, "deps", ()):
+                dep_rule = ruleset.rules.get(dep)
+                if dep_rule is None:
+                    continue
+                target = level
+                if "net" in dep_rule.info.tflags and level < -100:
+                    target = -100
+                if target < priority[dep]:
+                    priority[dep] = target
+                stack.append((dep, priority[dep]))
+    return priority
+
+
+def _plan_steps(
+    prepared: PreparedRuleset, priority: dict[str, int]
+) -> list[_SetStep | _ExistsStep | _EvalStep]:
+    levels = sorted({priority[n] for n in prepared.scores})
+    steps: list[_SetStep | _ExistsStep | _EvalStep] = []
+    for level in levels:
+        for kind, target in _PHASES:
+            if kind == "set":
+                for pset in prepared.sets:
+                    if pset.target != target:
+                        continue
+                    only = frozenset(
+                        i for i, r in enumerate(pset.rules) if priority[r.info.name] == level
+                    )
+                    if only:
+                        steps.append(_SetStep(pset, only))
+            elif kind == "exists":
+                rules = tuple(r for r in prepared.exists if priority[r.info.name] == level)
+                if rules:
+                    steps.append(_ExistsStep(rules))
+            else:
+                evals = [
+                    (r, fn)
+                    for r, fn in prepared.evals
+                    if r.target == target and priority[r.info.name] == level
+                ]
+                if evals:
+                    steps.append(_EvalStep(evals))
+    return steps
 
 
 def _limit(rule: RegexRule) -> int:

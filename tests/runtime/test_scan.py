@@ -154,3 +154,28 @@ def test_malformed_messages_never_crash(make_scanner: ScannerFactory) -> None:
 )
 def test_format_score(score: float, required: float, spam: bool, text: str) -> None:
     assert format_score(score, required, spam) == text
+
+
+def _scrub(ctx, *args: str) -> bool:
+    """A header eval that edits the body array in place, as SpamAssassin's FreeMail does."""
+    ctx.body_lines[:] = [line.replace(b"secret", b"") for line in ctx.body_lines]
+    return False
+
+
+def test_header_evals_run_before_body_rules_of_the_same_priority(
+    make_scanner: ScannerFactory,
+) -> None:
+    rules = "header SCRUB eval:scrub()\nbody SECRET /secret/\n"
+    scanner = make_scanner(rules, evals={"scrub": _scrub})
+    assert "SECRET" not in scanner.scan(message("Subject: x", "a secret\n")).hits
+
+
+def test_priorities_order_the_phases(make_scanner: ScannerFactory) -> None:
+    rules = (
+        "header SCRUB eval:scrub()\nbody SECRET /secret/\npriority SECRET -5\n"
+        # a meta pulls its dependency down to its own, lower priority
+        "body __EARLY /secret/\nmeta EARLY_META __EARLY\npriority EARLY_META -10\n"
+    )
+    hits = make_scanner(rules, evals={"scrub": _scrub}).scan(message("Subject: x", "secret\n")).hits
+    assert hits.get("SECRET") == 1
+    assert hits.get("EARLY_META") == 1
