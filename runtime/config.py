@@ -88,25 +88,29 @@ class Config:
     def uri_extractor(self) -> UriExtractor:
         return UriExtractor(self.registry, self.redirectors)
 
-    def _netset(self, name: str) -> NetSet | None:
+    def _netset(self, name: str, *, loopback: bool) -> NetSet | None:
+        """None when the setting is absent: SpamAssassin then infers trust itself."""
         entries = self.strings(name)
         if not entries:
             return None
-        netset = NetSet(name, loopback=True)
-        netset.add(*entries)
-        return netset
+        return NetSet.of(*entries, name=name, loopback=loopback)
 
     @cached_property
     def trusted_networks(self) -> NetSet | None:
-        return self._netset("trusted_networks")
+        return self._netset("trusted_networks", loopback=True)
 
     @cached_property
     def internal_networks(self) -> NetSet | None:
-        return self._netset("internal_networks")
+        internal = self._netset("internal_networks", loopback=True)
+        trusted = self.trusted_networks
+        # SpamAssassin's lint: internal networks must lie inside the trusted ones.
+        return internal.restricted_to(trusted) if internal and trusted else internal
 
     @cached_property
     def msa_networks(self) -> NetSet | None:
-        return self._netset("msa_networks")
+        msa = self._netset("msa_networks", loopback=False)  # no implicit loopback for MSAs
+        trusted = self.trusted_networks
+        return msa.restricted_to(trusted) if msa and trusted else msa
 
 
 def _bytes_redirector(compiled: regex.Pattern[bytes]) -> RedirectorPattern:

@@ -179,3 +179,16 @@ def test_priorities_order_the_phases(make_scanner: ScannerFactory) -> None:
     hits = make_scanner(rules, evals={"scrub": _scrub}).scan(message("Subject: x", "secret\n")).hits
     assert hits.get("SECRET") == 1
     assert hits.get("EARLY_META") == 1
+
+
+def test_trusted_networks_setting_moves_the_trust_boundary(make_scanner: ScannerFactory) -> None:
+    raw = message(
+        "Received: from relay.example.net (relay.example.net [198.51.100.9])\n"
+        "\tby mx.example.org (Postfix) with ESMTP id AB12\n"
+        "\tfor <a@example.org>; Mon, 3 Jun 2024 09:15:02 +0000\nSubject: x",
+    )
+    rules = "header ALL_TRUSTED eval:check_all_trusted()\n"
+    assert "ALL_TRUSTED" not in make_scanner(rules).scan(raw).hits
+    trusted = make_scanner(rules + "trusted_networks 198.51.100.0/24\n").scan(raw)
+    assert trusted.hits.get("ALL_TRUSTED") == 1
+    assert trusted.context.relays.trusted[0].ip == "198.51.100.9"
