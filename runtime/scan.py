@@ -183,7 +183,10 @@ class Scanner:
     ) -> None:
         for rule, fn in evals:
             try:
-                result = fn(ctx, *rule.args)
+                if getattr(fn, "takes_target", False):  # e.g. image_to_text_ratio: body or raw
+                    result = fn(ctx, *rule.args, target=rule.target)
+                else:
+                    result = fn(ctx, *rule.args)
             except Exception:
                 log.exception(
                     "eval %s for rule %s failed; counted as no hit", rule.function, rule.info.name
