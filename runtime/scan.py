@@ -286,32 +286,38 @@ _PHASES: tuple[tuple[str, str], ...] = (
 
 def _effective_priorities(ruleset: Ruleset) -> dict[str, int]:
     """Priorities after SpamAssassin's fix_priorities: a meta pulls its dependencies down to
-    its own priority (a net dependency of a meta below -100 stops at -100)."""
-    priority = {name: rule.info.priority for name, rule in ruleset.rules.items()}
-    metas = sorted(
-        (r for r in ruleset.rules.values() if isinstance(r, MetaRule)),
-        key=lambda r: r.info.priority,
-    )
-    for meta in metas:
-        stack = [(meta.info.name, priority[meta.info.name])]
+    its own priority (a net dependency of a meta below -100 stops at -100).
+
+    SpamAssassin does this before it gives `net` rules their default of -100, so the pulling
+    works on the written priorities; a net rule nobody pulled keeps its -100 afterwards.
+    """
+    rules = ruleset.rules
+    written = {
+        name: 0 if rule.info.priority == -100 and "net" in rule.info.tflags else rule.info.priority
+        for name, rule in rules.items()
+    }
+    pulled = dict(written)
+    for meta in (r for r in rules.values() if isinstance(r, MetaRule)):
+        stack = [meta.info.name]
         seen: set[str] = set()
         while stack:
-            name, level = stack.pop()
-            rule = ruleset.rules.get(name)
-            if rule is None or name in seen:
+            name = stack.pop()
+            if name in seen:
                 continue
             seen.add(name)
-            for dep in getattr(rule, "deps", ()):
-                dep_rule = ruleset.rules.get(dep)
+            level = pulled[name]
+            for dep in getattr(rules.get(name), "deps", ()):
+                dep_rule = rules.get(dep)
                 if dep_rule is None:
                     continue
-                target = level
-                if "net" in dep_rule.info.tflags and level < -100:
-                    target = -100
-                if target < priority[dep]:
-                    priority[dep] = target
-                stack.append((dep, priority[dep]))
-    return priority
+                target = -100 if "net" in dep_rule.info.tflags and level < -100 else level
+                if target < pulled[dep]:
+                    pulled[dep] = target
+                stack.append(dep)
+    return {
+        name: pulled[name] if pulled[name] != written[name] else rule.info.priority
+        for name, rule in rules.items()
+    }
 
 
 def _plan_steps(
