@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from spamkiln.runtime.body import (
     decoded_body_chunks,
     mime_part_headers,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from spamkiln.runtime.charset import (
     charset_codec,
     decode_header_octets,

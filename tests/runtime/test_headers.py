@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from spamkiln.runtime.addresses import parse_addresses
 from spamkiln.runtime.domains import RegistryBoundaries
 from spamkiln.runtime.header_decode import decode_header_value, unfold

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from spamkiln.runtime.html import INVALID_COLOR, color_to_rgb, parse_html, target_uri
 
 RENDERING = [

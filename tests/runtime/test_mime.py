@@ -7,6 +7,7 @@ import time
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from spamkiln.runtime.message import Message
 from spamkiln.runtime.mime import decoded_content, parse, split_lines
 from spamkiln.runtime.transfer import base64_decode, qp_decode
