@@ -35,6 +35,7 @@ class MessageContext:
     config: Config
     hits: dict[str, float] = field(default_factory=dict)  # rule -> meta value, as they hit
     tags: dict[str, list[bytes]] = field(default_factory=dict)  # capture tags (SA 4.0)
+    timed_out: bool = False  # the scan hit time_limit before every rule ran
     _html_docs: list[HtmlDocument] = field(default_factory=list)
     _header_cache: dict[tuple[str, str | None], bytes | None] = field(default_factory=dict)
 

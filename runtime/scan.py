@@ -109,6 +109,9 @@ class Scanner:
             "uri": lambda ctx, s: ctx.uri_list,
         }
         self._steps = _plan_steps(self.prepared, _effective_priorities(ruleset))
+        # time_limit (seconds, SpamAssassin's default 300) bounds one scan; regexes have their
+        # own per-match budget in the matcher.
+        self.time_limit = self.config.number("time_limit", 300.0)
 
     def scan(self, raw: bytes, *, timings: bool = False) -> ScanResult:
         ctx = MessageContext(raw, self.config)
@@ -132,7 +135,14 @@ class Scanner:
             ctx.relays  # noqa: B018
             lap("render")
 
+        deadline = time.monotonic() + self.time_limit
         for step in self._steps:
+            if time.monotonic() > deadline:  # SpamAssassin's time_limit: keep what has run
+                log.warning(
+                    "scan stopped after time_limit %.1fs; later rules not run", self.time_limit
+                )
+                ctx.timed_out = True
+                break
             if isinstance(step, _SetStep):
                 try:
                     if step.prepared.target == "mimeheader":

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from spamkiln.runtime.scan import format_score
 
@@ -192,3 +194,43 @@ def test_trusted_networks_setting_moves_the_trust_boundary(make_scanner: Scanner
     trusted = make_scanner(rules + "trusted_networks 198.51.100.0/24\n").scan(raw)
     assert trusted.hits.get("ALL_TRUSTED") == 1
     assert trusted.context.relays.trusted[0].ip == "198.51.100.9"
+
+
+def test_time_limit_stops_the_scan_but_keeps_results(make_scanner: ScannerFactory) -> None:
+    scanner = make_scanner("body A /Hello/\nheader B Subject =~ /x/\ntime_limit 0\n")
+    result = scanner.scan(message("Subject: x"))
+    assert result.context.timed_out
+    assert result.score == round(sum(result.scores.values()), 3)
+
+
+_SCANNER_CACHE: dict[str, object] = {}
+
+
+@given(
+    raw=st.binary(max_size=3000)
+    | st.builds(
+        lambda head, body: head + b"\n\n" + body,
+        st.binary(max_size=500).map(lambda b: b"Content-Type: multipart/mixed; boundary=q\n" + b),
+        st.lists(
+            st.sampled_from(
+                [
+                    b"--q\n",
+                    b"--q--\n",
+                    b"Content-Type: text/html\n\n",
+                    b"<b>x</b>\n",
+                    b"=?utf-8?b?w6k=?=\n",
+                    b"\x00\xff\n",
+                ]
+            ),
+            max_size=40,
+        ).map(b"".join),
+    )
+)
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+def test_scan_never_raises(make_scanner: ScannerFactory, raw: bytes) -> None:
+    if "s" not in _SCANNER_CACHE:
+        _SCANNER_CACHE["s"] = make_scanner(RULES)
+    result = _SCANNER_CACHE["s"].scan(raw)  # type: ignore[attr-defined]
+    assert result.score == round(sum(result.scores.values()), 3)
