@@ -50,7 +50,10 @@ def _load(path: Path) -> Ruleset:
     return ruleset
 
 
-def load_ruleset(outdir: Path | str | None = None) -> Ruleset:
+def load_ruleset(outdir: Path | str | None = None, *, fresh: bool = False) -> Ruleset:
+    """The compiled ruleset in `outdir`; `fresh` re-imports it (spamd's HUP after sa-compile)."""
+    if fresh:
+        _load.cache_clear()
     directory = Path(outdir) if outdir is not None else default_ruleset_dir()
     path = (directory / MODULE_NAME) if directory.is_dir() or not directory.suffix else directory
     if not path.is_file():

@@ -63,10 +63,8 @@ def load_scanner(outdir: Path, *, fresh: bool = False) -> Scanner:
     `fresh` (HUP) re-imports the module even though this process imported it before: the
     loader caches by path, and a reload must see the file sa-compile just rewrote.
     """
-    if fresh:
-        loader._load.cache_clear()  # the loader has no public way to forget a ruleset yet
     preload_modules()
-    scanner = Scanner(loader.load_ruleset(outdir))
+    scanner = Scanner(loader.load_ruleset(outdir, fresh=fresh))
     scanner.scan(WARM_UP_MESSAGE)
     return scanner
 
