@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 OUT ?= build
 APT_PACKAGES := spamassassin spamc spamd
 
-.PHONY: install system-deps build test lint bench run parity clean
+.PHONY: install system-deps build test lint bench run check-samples parity clean
 
 # Debian packages: the upstream ruleset (/usr/share/spamassassin), and the real spamd/spamc the
 # interop tests and benchmarks run beside ours. Installed only when root and missing.
@@ -48,8 +48,14 @@ parity: install
 	$(BIN)/spamkiln check --json -j 2 --ruleset $(OUT)/golden $(SHARED)/corpus > $(OUT)/parity.jsonl
 	$(BIN)/spamkiln parity $(SHARED)/golden/corpus.jsonl $(OUT)/parity.jsonl
 
-# Until spamd lands, `make run` compiles the default ruleset and scans the sample messages.
+# `make run`: spamd on the compiled default ruleset, in the foreground, logging to stderr.
+# Port 783 (SpamAssassin's) when root, 10783 otherwise; override with PORT=.
+PORT ?= $(shell [ "$$(id -u)" = 0 ] && echo 783 || echo 10783)
+SPAMD_ARGS ?= -m 2
 run: build
+	$(BIN)/spamkiln-spamd --ruleset $(OUT) -i 127.0.0.1 -p $(PORT) -s stderr $(SPAMD_ARGS)
+
+check-samples: build
 	$(BIN)/spamkiln check --ruleset $(OUT) tests/fixtures/mail
 
 clean:
