@@ -26,11 +26,13 @@ from spamkiln.runtime.matcher import CompiledPattern, bench
 from spamkiln.runtime.scan import Scanner
 
 from .sa_peer import sa_spamd, spamc_request, symbols_request
+from .spamd_bench import bench_spamd, format_spamd_table
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARED = Path(os.environ.get("SPAMKILN_SHARED", ROOT.parent / "shared"))
 OUT = ROOT / "build" / "bench"
 SAMPLE = int(os.environ.get("BENCH_MESSAGES", "300"))
+SPAMD_MESSAGES = int(os.environ.get("BENCH_SPAMD_MESSAGES", "200"))
 
 
 def corpus_sample(n: int) -> list[bytes]:
@@ -126,6 +128,54 @@ def bench_sa(messages: list[bytes]) -> dict:
     }
 
 
+def bench_spamc_start(runs: int = 30) -> dict:
+    """Start-to-exit time of `spamc -K` (ping) for the C client and ours.
+
+    Both ping the same tiny PONG server, so the figure is the client's own start-up cost.
+    """
+    import socket
+    import threading
+
+    server = socket.create_server(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+    stop = threading.Event()
+
+    def serve() -> None:
+        server.settimeout(0.5)
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                continue
+            with conn:
+                conn.recv(4096)
+                conn.sendall(b"SPAMD/1.5 0 PONG\r\n")
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    out = {}
+    try:
+        for name, cmd in (
+            ("c_spamc", ["/usr/bin/spamc"]),
+            ("spamkiln_spamc", [str(Path(sys.executable).parent / "spamkiln-spamc")]),
+        ):
+            times = []
+            for _ in range(runs):
+                t0 = time.perf_counter()
+                subprocess.run(
+                    [*cmd, "-K", "-d", "127.0.0.1", "-p", str(port)],
+                    capture_output=True,
+                    timeout=30,
+                )
+                times.append(time.perf_counter() - t0)
+            out[name + "_ms"] = round(1000 * statistics.median(times), 1)
+    finally:
+        stop.set()
+        thread.join(timeout=2)
+        server.close()
+    return out
+
+
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     messages = corpus_sample(SAMPLE)
@@ -142,8 +192,11 @@ def main() -> None:
     ours = results["scan"]["msgs_per_s"]  # type: ignore[index]
     theirs = results["spamassassin"]["msgs_per_s"]  # type: ignore[index]
     results["scan_ratio"] = round(ours / theirs, 2) if theirs else None
+    results["spamd"] = bench_spamd(messages[:SPAMD_MESSAGES], OUT)
+    results["spamc_start"] = bench_spamc_start()
     (OUT / "bench.json").write_text(json.dumps(results, indent=2))
     print(format_table(results))
+    print(format_spamd_table(results["spamd"]))  # type: ignore[arg-type]
 
 
 def format_table(r: dict) -> str:
