@@ -62,7 +62,8 @@ def make_plan(
 
     for name, rule in rs.rules.items():
         if rule.type == "meta":
-            if rule.expr is not None:
+            if rule.expr is not None and _contains(rule.expr, ir.RulesMatching):
+                # only then: it sorts every rule name, and a compile has ~900 metas
                 rule.expr = meta.expand_rules_matching(rule.expr, score_names, name)
             meta_graph[name] = meta.dependencies(rule.expr)
 
@@ -126,6 +127,8 @@ def make_plan(
                 ("exact_engine", rx.exact_engine),
                 ("exact_pattern", rx.exact_pattern),
             ]
+            if rx.literals:
+                pr.builder_args.append(("literals", rx.literals))
             if rule.header is not None:
                 pr.builder_args.append(("header", rule.header))
             if rule.negate:
@@ -163,14 +166,17 @@ def make_plan(
 
 
 def _has_empty_group(expr: ir.Expr | None) -> bool:
-    if expr is None:
-        return False
     from .parser import _Empty  # the grammar's marker for `()`
 
-    stack: list[object] = [expr]
+    return _contains(expr, _Empty)
+
+
+def _contains(expr: object, kind: type) -> bool:
+    """Whether a meta expression tree holds a node of `kind` anywhere."""
+    stack: list[object] = [] if expr is None else [expr]
     while stack:
         node = stack.pop()
-        if isinstance(node, _Empty):
+        if isinstance(node, kind):
             return True
         for slot in getattr(node, "__slots__", ()):
             value = getattr(node, slot, None)

@@ -3,13 +3,19 @@
 SpamAssassin compiles every rule as ``qr/(?mods)re/aa`` and matches it against byte strings, and
 any Perl warning while compiling makes the rule invalid. Rather than patching Perl syntax with
 string replacements (which silently changes meaning in corners), this module parses the Perl
-pattern into a small tree, checks what Perl itself would reject, and emits three patterns from
-the tree:
+pattern into a small tree, checks what Perl itself would reject, and derives from the tree:
 
 * an RE2 pattern (LATIN1 bytes) when RE2 can reproduce Perl's matches exactly;
 * otherwise a pattern for the PyPI ``regex`` module (backtracking, has ``timeout=``);
 * always an RE2 *superset* (``set_pattern``): look-arounds dropped, back-references widened ...
-  so every rule of a target can sit in one ``re2.Set`` pre-filter.
+  so every rule of a target can sit in one ``re2.Set`` pre-filter;
+* when there is one, a set of *required literals*: case-folded byte strings of which every
+  match contains one, for the runtime's cheapest pre-filter (one literal search per text).
+
+Compile time matters (``sa-compile`` of the shipped rules plans ~1700 patterns, some of them
+200 KB ReplaceTags expansions), so the hot paths avoid repeated work: byte-set text is cached
+per mask, shortest-match lengths are memoised per tree, plain classes take a one-regex fast
+path, and each plan (tree included) is computed once per pattern text (`patterns.py`).
 
 Perl facts reproduced here were checked with the perl 5.36 on the build machine (see
 tests/compiler/test_regex.py, which re-checks them against the real binary):
@@ -34,18 +40,21 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import re2
 import regex as regex_engine
 
 __all__ = [
+    "LITERAL_FOLD",
     "PerlRegex",
     "RegexError",
     "RegexPlan",
     "UnsupportedRegex",
     "always_matching_reason",
     "plan",
+    "required_literals",
     "split_delimiters",
 ]
 
@@ -188,20 +197,30 @@ def _partner(byte: int, latin1: bool) -> int | None:
     return p
 
 
+# Latin-1 case pairs are 0x20 apart: 0xC0-0xDE <-> 0xE0-0xFE, except 0xD7/0xF7 (x and /).
+_LATIN1_PAIR_BITS = ((1 << 0x1F) - 1) & ~(1 << 0x17)  # offsets 0x00-0x1E from 0xC0 or 0xE0
+_ASCII_PAIR_BITS = (1 << 26) - 1  # offsets 0-25 from "A" or "a"
+
+
 def _fold_mask(mask: int, latin1: bool) -> int:
-    """Close a byte set under case folding, the way Perl's /i widens a class."""
-    out = mask
-    for lo, up in ((0x41, 0x61), (0x61, 0x41)):  # ASCII letters, both directions
-        out |= ((mask >> lo) & 0x3FFFFFF) << up
+    """Close a byte set under case folding, the way Perl's /i widens a class.
+
+    Shifts instead of a loop over the pairs: masks are folded for every class of a /i pattern,
+    hundreds of thousands of times in a compile of the shipped rules.
+    """
+    out = (
+        mask
+        | ((mask >> 0x41) & _ASCII_PAIR_BITS) << 0x61
+        | ((mask >> 0x61) & _ASCII_PAIR_BITS) << 0x41
+    )
     if latin1:
-        for byte, partner in _LATIN1_PARTNER.items():
-            if mask >> byte & 1:
-                out |= 1 << partner
+        out |= ((mask >> 0xC0) & _LATIN1_PAIR_BITS) << 0xE0
+        out |= ((mask >> 0xE0) & _LATIN1_PAIR_BITS) << 0xC0
     return out
 
 
 def _popcount(mask: int) -> int:
-    return bin(mask).count("1")
+    return mask.bit_count()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -295,22 +314,35 @@ Node = (
 EMPTY = Seq(())
 
 
-def _minlen(n: Node) -> int:
+def _minlen(n: Node, memo: dict[int, int] | None = None) -> int:
+    """Shortest match in bytes.
+
+    `memo` maps ``id(node)`` to the answer and is valid only while the tree lives; the emitter
+    asks about every item of every sequence, which without it is quadratic in the depth of the
+    huge ReplaceTags-expanded patterns.
+    """
+    if memo is not None:
+        known = memo.get(id(n))
+        if known is not None:
+            return known
     match n:
         case Lit() | ByteSet() | Never():
-            return 1
+            value = 1
         case Seq(items):
-            return sum(_minlen(i) for i in items)
+            value = sum(_minlen(i, memo) for i in items)
         case Alt(branches):
-            return min(_minlen(b) for b in branches)
+            value = min(_minlen(b, memo) for b in branches)
         case Group(body) | Atomic(body):
-            return _minlen(body)
+            value = _minlen(body, memo)
         case Repeat(body, lo):
-            return lo * _minlen(body)
+            value = lo * _minlen(body, memo)
         case Template():
-            return 1  # SA drops empty values before filling the template in
+            value = 1  # SA drops empty values before filling the template in
         case _:
-            return 0
+            value = 0
+    if memo is not None:
+        memo[id(n)] = value
+    return value
 
 
 def _maxlen(n: Node) -> int | None:
@@ -388,6 +420,14 @@ _LOOKBEHIND_MAX = 255  # perl 5.36: "Lookbehind longer than 255 not implemented"
 _UNRECOGNIZED = frozenset("CEFIiJjLlMmOQqTUuYy")  # \C is "no longer supported"; rest unknown
 
 _GENCAT = re.compile(r"(?:Is|gc=|General_Category=)?([A-Z][a-z&]?)")
+# A class of plain characters, \xHH escapes and ranges of them: Parser.simple_class's fast path.
+_CLASS_BYTE = r"[^\\\[\]\-]|\\x[0-9A-Fa-f]{2}"
+_SIMPLE_CLASS = re.compile(rf"\[(\^?+)((?:(?:{_CLASS_BYTE})(?:-(?:{_CLASS_BYTE}))?)+)\]")
+_SIMPLE_CLASS_ITEM = re.compile(rf"({_CLASS_BYTE})(?:-({_CLASS_BYTE}))?")
+
+
+def _simple_class_byte(text: str) -> int:
+    return ord(text) if len(text) == 1 else int(text[2:], 16)
 
 
 class _Parser:
@@ -424,6 +464,8 @@ class _Parser:
 
     def skip_x(self, flags: _Flags) -> None:
         """Under /x, blanks and #-comments between tokens are not part of the pattern."""
+        if not flags.x and not self.src.startswith("(?#", self.pos):
+            return  # the common case, asked before and after every atom
         while True:
             if flags.x and self.peek() in _X_SPACE and self.peek():
                 self.pos += 1
@@ -962,6 +1004,13 @@ class _Parser:
     # -- character classes --------------------------------------------------------------------
     def char_class(self, flags: _Flags) -> Node:
         open_at = self.pos - 1
+        simple = _SIMPLE_CLASS.match(self.src, open_at) if flags.x < 2 else None
+        if simple and self.src[open_at + 1] not in ":.=":  # else maybe "[:alpha:]" misplaced
+            return self.simple_class(simple, flags)
+        return self.general_class(flags)
+
+    def general_class(self, flags: _Flags) -> Node:
+        open_at = self.pos - 1
         negate = False
         if self.peek() == "^":
             negate = True
@@ -1001,6 +1050,26 @@ class _Parser:
         if negate:
             mask = FULL & ~mask
         return ByteSet(mask)
+
+    def simple_class(self, m: re.Match[str], flags: _Flags) -> Node:
+        """The fast path for classes of plain bytes, ``\\xHH`` escapes and ranges of them.
+
+        ReplaceTags expansions are mostly such classes (one per look-alike letter), and going
+        through `class_item` character by character was a large share of a compile. The result
+        equals the general loop's: single bytes never reach the wide-character folds.
+        """
+        mask = 0
+        for lo_text, hi_text in _SIMPLE_CLASS_ITEM.findall(m.group(2)):
+            lo = _simple_class_byte(lo_text)
+            hi = _simple_class_byte(hi_text) if hi_text else lo
+            if hi < lo:  # let the general loop raise its error at the right place
+                self.pos = m.start() + 1
+                return self.general_class(flags)
+            mask |= _mask((lo, hi))
+        if flags.i:
+            mask = _fold_mask(mask, flags.latin1)
+        self.pos = m.end()
+        return ByteSet(FULL & ~mask if m.group(1) else mask)
 
     def posix_outside(self, open_at: int) -> bool:
         m = re.compile(r"\[([:.=])\^?[a-z]+\1\]").match(self.src, open_at)
@@ -1107,7 +1176,10 @@ def _class_byte(b: int) -> str:
     return f"\\x{b:02X}"
 
 
+@functools.lru_cache(maxsize=4096)
 def _class_body(mask: int) -> str:
+    """Ranges of a byte set; cached because the same few hundred classes recur thousands of
+    times in the ReplaceTags-expanded patterns (each look-alike letter is a class)."""
     parts = []
     b = 0
     while b < 256:
@@ -1162,6 +1234,7 @@ class _Emitter:
     engine_s: bool
     pattern_min: int
     anchored: bool
+    minlens: dict[int, int]  # _minlen memo for this tree, shared by the emitters of one plan
     reasons: list[str] = field(default_factory=list)
 
     def fail(self, reason: str) -> None:
@@ -1264,11 +1337,17 @@ class _Emitter:
 
     def seq(self, items: tuple[Node, ...], ctx: _Ctx) -> str:
         out = []
-        mins = [_minlen(i) for i in items]
+        follow = [0] * len(items)  # follow[k]: least bytes items k+1.. match (suffix sums)
+        total = 0
+        last_nonempty = -1  # items after this index are all EMPTY: nothing follows them
+        for k in range(len(items) - 1, -1, -1):
+            follow[k] = total
+            total += _minlen(items[k], self.minlens)
+            if last_nonempty < 0 and not (type(items[k]) is Seq and not items[k].items):
+                last_nonempty = k
         for k, item in enumerate(items):
-            rest = items[k + 1 :]
-            trivial = ctx.follow_trivial and all(r == EMPTY for r in rest)
-            sub = _Ctx(trivial, sum(mins[k + 1 :]) + ctx.follow_min, ctx.in_capture, ctx.budget)
+            trivial = ctx.follow_trivial and k >= last_nonempty
+            sub = _Ctx(trivial, follow[k] + ctx.follow_min, ctx.in_capture, ctx.budget)
             text = self.emit(item, sub)
             if isinstance(item, (Alt, Seq)) and len(items) > 1:
                 text = f"(?:{text})"
@@ -1357,6 +1436,164 @@ def template_placeholder(name: str, fold: bool, engine_i: bool) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
+# Required literals: a pre-filter far cheaper than an RE2 set of whole patterns
+# ---------------------------------------------------------------------------------------------
+
+# Folds capitals to small letters: ASCII A-Z and Latin-1 0xC0-0xDE except 0xD7 (the x sign).
+# Texts and literals are both folded with it, so a literal found this way ignores case even for
+# a case-sensitive rule: a looser filter, never a missed match. The runtime keeps its own copy
+# (it may not import the compiler); tests/compiler/test_regex.py checks the two agree.
+LITERAL_FOLD = bytes(
+    b + 0x20 if 0x41 <= b <= 0x5A or (0xC0 <= b <= 0xDE and b != 0xD7) else b for b in range(256)
+)
+# Two-byte strings occur in nearly every text; leaving out the sets whose shortest member has 3
+# bytes was no faster on the corpus (runtime/matcher.py's docstring has the figures).
+LITERAL_MIN_LEN = 3
+# At most this many alternatives per rule (the prototype's cap: 480 of the 634 body patterns got
+# a set under it). It also bounds every set product below, so extraction stays linear.
+LITERAL_MAX_COUNT = 64
+# Longer literals are cut to their first bytes: 32 bytes are rare enough in any text, and each
+# byte of a literal is one more state of the literal automaton.
+LITERAL_MAX_LEN = 32
+# A class of at most this many (folded) bytes is enumerated, e.g. [-_ ] or [oO0].
+_LITERAL_CLASS_MAX = 4
+
+_FOLDED_AWAY = _mask((0x41, 0x5A), (0xC0, 0xD6), (0xD8, 0xDE))  # bytes LITERAL_FOLD changes
+_SINGLE_BYTES = tuple(bytes((b,)) for b in range(256))
+_FOLDED_BYTE_SETS = tuple(frozenset((_SINGLE_BYTES[LITERAL_FOLD[b]],)) for b in range(256))
+_Strings = frozenset[bytes]
+_EMPTY_STRING: _Strings = frozenset((b"",))
+
+
+def required_literals(tree: Node) -> tuple[bytes, ...]:
+    """Folded byte strings such that every match of `tree` contains at least one of them.
+
+    Empty when no such set is worth using (a match may consist of anything, or the only sets
+    found are too short or too many). Sorted, with strings that contain another member
+    dropped (a text holding "abcd" also holds "abc"), so the compiled module is stable.
+    """
+    exact, required = _literal_info(tree)
+    best = _best_literals((exact, required))
+    if not best:
+        return ()
+    prefixes = {s[:LITERAL_MAX_LEN] for s in best}  # a text with s also holds its prefix
+    kept = [s for s in prefixes if not any(o != s and o in s for o in prefixes)]
+    return tuple(sorted(kept))
+
+
+def _good_literals(s: _Strings | None) -> bool:
+    return s is not None and 0 < len(s) <= LITERAL_MAX_COUNT and min(map(len, s)) >= LITERAL_MIN_LEN
+
+
+def _best_literals(options: Iterable[_Strings | None]) -> _Strings | None:
+    """The most selective usable set: longest shortest member, then fewest members."""
+    best: _Strings | None = None
+    for s in options:
+        if _good_literals(s) and (
+            best is None or (min(map(len, s)), -len(s)) > (min(map(len, best)), -len(best))
+        ):
+            best = s
+    return best
+
+
+def _product(a: _Strings, b: _Strings) -> _Strings:
+    if len(a) == 1 and len(b) == 1:  # the common case: a run of single bytes
+        (x,), (y,) = a, b
+        return frozenset((x + y,))
+    return frozenset(x + y for x in a for y in b)
+
+
+def _literal_info(n: Node) -> tuple[_Strings | None, _Strings | None]:
+    """(exact, required) for one node, both folded with LITERAL_FOLD.
+
+    exact: every string the node can match (None: unknown or more than LITERAL_MAX_COUNT).
+    required: a set of which every match contains a member (None: nothing usable known).
+    Zero-width items (anchors, look-arounds, \\K) match the empty string: what they look at
+    is not part of the match, so ignoring them only loosens the filter.
+    """
+    match n:
+        case Lit(byte):
+            return _FOLDED_BYTE_SETS[byte], None
+        case ByteSet(mask):
+            folded = mask & ~_FOLDED_AWAY | (mask & _FOLDED_AWAY) << 0x20
+            if folded.bit_count() > _LITERAL_CLASS_MAX:
+                return None, None
+            members = []
+            while folded:
+                lowest = folded & -folded
+                members.append(_SINGLE_BYTES[lowest.bit_length() - 1])
+                folded ^= lowest
+            return frozenset(members), None
+        case Never():
+            return frozenset(), None
+        case Assert() | Look() | Keep():
+            return _EMPTY_STRING, None
+        case Group(body) | Atomic(body):
+            return _literal_info(body)
+        case Seq(items):
+            return _seq_literals(items)
+        case Alt(branches):
+            return _alt_literals(branches)
+        case Repeat(body, lo, hi):
+            return _repeat_literals(body, lo, hi)
+    return None, None  # back-references and capture templates: any text
+
+
+def _seq_literals(items: tuple[Node, ...]) -> tuple[_Strings | None, _Strings | None]:
+    """Concatenate exact sets while they stay small; each broken-off run is a candidate."""
+    run: _Strings = _EMPTY_STRING  # exact strings of the current contiguous run of items
+    candidates: list[_Strings | None] = []
+    whole = True  # every item so far had an exact set and the run never broke
+    for item in items:
+        exact, required = _literal_info(item)
+        candidates.append(required)
+        if exact is not None and len(run) * max(len(exact), 1) <= LITERAL_MAX_COUNT:
+            run = _product(run, exact)
+            continue
+        whole = False
+        candidates.append(run)
+        run = exact if exact is not None and len(exact) <= LITERAL_MAX_COUNT else _EMPTY_STRING
+    candidates.append(run)
+    return (run if whole else None), _best_literals(candidates)
+
+
+def _alt_literals(branches: tuple[Node, ...]) -> tuple[_Strings | None, _Strings | None]:
+    infos = [_literal_info(b) for b in branches]
+    exact: _Strings | None = None
+    if all(e is not None for e, _ in infos):
+        exact = frozenset().union(*(e for e, _ in infos if e is not None))
+        if len(exact) > LITERAL_MAX_COUNT:
+            exact = None
+    required: set[bytes] = set()
+    for e, r in infos:
+        if e is not None and not e:  # a branch that can never match needs nothing
+            continue
+        best = _best_literals((e, r))
+        if best is None:
+            return exact, None
+        required |= best
+    return exact, (frozenset(required) if len(required) <= LITERAL_MAX_COUNT else None)
+
+
+def _repeat_literals(
+    body: Node, lo: int, hi: int | None
+) -> tuple[_Strings | None, _Strings | None]:
+    if hi == 0:
+        return _EMPTY_STRING, None
+    if lo == 0:
+        return None, None  # may match nothing at all
+    exact, required = _literal_info(body)
+    adjacent = min(lo, LITERAL_MAX_LEN)  # the first `lo` repetitions are adjacent in a match
+    if exact is None or not exact or len(exact) ** adjacent > LITERAL_MAX_COUNT:
+        return None, _best_literals((exact, required))
+    first = _EMPTY_STRING
+    for _ in range(adjacent):
+        first = _product(first, exact)
+    whole = first if hi == lo == adjacent else None
+    return whole, _best_literals((first, exact, required))
+
+
+# ---------------------------------------------------------------------------------------------
 # plan()
 # ---------------------------------------------------------------------------------------------
 
@@ -1369,6 +1606,8 @@ class RegexPlan:
     fallback_reason: str | None  # why RE2 could not take it
     named_groups: tuple[str, ...]  # (?<NAME>...) capture names, in order of appearance
     tag_refs: tuple[str, ...]  # %{NAME} capture templates the pattern uses
+    # every match contains one of these (folded with LITERAL_FOLD); () = no usable set
+    literals: tuple[bytes, ...] = ()
 
 
 def re2_options(max_mem: int | None = None) -> re2.Options:
@@ -1406,12 +1645,14 @@ def plan(rx: PerlRegex) -> RegexPlan:
     for letter in rx.flags:
         if letter in "ims":
             setattr(top, letter, True)
+    minlens: dict[int, int] = {}
     common = {
         "engine_i": top.i,
         "engine_m": top.m,
         "engine_s": top.s,
-        "pattern_min": _minlen(tree),
+        "pattern_min": _minlen(tree, minlens),
         "anchored": _starts_anchored(tree),
+        "minlens": minlens,
     }
 
     def write(mode: str) -> bytes:
@@ -1420,7 +1661,7 @@ def plan(rx: PerlRegex) -> RegexPlan:
 
     reason: str | None = None
     try:
-        if _minlen(tree) == 0:
+        if common["pattern_min"] == 0:
             raise _NotRE2("can match the empty string (Perl's //g retry rule)")
         exact = write("re2")
         if err := _re2_error(exact):
@@ -1446,6 +1687,7 @@ def plan(rx: PerlRegex) -> RegexPlan:
         fallback_reason=reason,
         named_groups=tuple(parser.name_order),
         tag_refs=tuple(dict.fromkeys(parser.tag_refs)),
+        literals=required_literals(tree),
     )
 
 

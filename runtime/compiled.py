@@ -81,6 +81,8 @@ class RegexRule:
     if_unset: str | None = None
     named_groups: tuple[str, ...] = ()
     tag_refs: tuple[str, ...] = ()
+    # every match contains one of these (case-folded); () in modules compiled without them
+    literals: tuple[bytes, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,39 +1,71 @@
 """Scan-time regex matching for one target (body lines, one header, the URI list ...).
 
-A target carries N rules. Running N regexes over every text is what makes SpamAssassin slow, so
-each rule brings two patterns made by the compiler: a ``set_pattern`` that RE2 can always run
-(exact, or a superset of what the rule matches) and an ``exact_pattern`` for the engine that has
-Perl's meaning (RE2, or the backtracking ``regex`` module when the rule needs look-arounds or
-back-references). ``re2.Set`` answers "which set patterns match this text" in one pass; only
-those rules run their exact pattern.
+A target carries N rules. Running N regexes over every text is what makes SpamAssassin slow.
+Each rule brings three things made by the compiler: a ``set_pattern`` that RE2 can always run
+(exact, or a superset of what the rule matches), an ``exact_pattern`` for the engine that has
+Perl's meaning (RE2, or the backtracking ``regex`` module for look-arounds and back-references),
+and ``literals``: case-folded byte strings of which every match contains one. ``candidates``
+narrows the rules for a text with three pre-filters, and only candidates run their exact
+pattern:
+
+* the literal scan: one RE2 set of all the target's literals, run over the text folded with
+  ``bytes.translate``; a rule one of whose literals occurs is confirmed by its set pattern
+  alone (a *probe*: a one-pattern RE2 set, which runs only the DFA);
+* shards: rules without literals, or with a literal more than DEFAULT_LITERAL_MAX_OWNERS rules
+  share (a common token such as "http" or "you", cheaper tested together in one call), sit in
+  RE2 sets of DEFAULT_SHARD_SIZE patterns, sorted by length so that the long ReplaceTags
+  expansions, whose DFAs blow up together with anything, do not spoil the short ones' shards;
+* rules with neither are candidates for every text.
 
 RE2 sets fail silently: when a set's DFA runs out of memory, ``RE2::Set::Match`` returns false
-and the Python binding reports "no match" (it drops the error). Every shard therefore carries a
-canary (the empty pattern, which matches every text); a result without the canary means the
-shard failed, and its patterns are then tested one by one, which never fails (a single RE2
-regex falls back from the DFA to the NFA).
+and the Python binding reports "no match". Every set therefore carries a canary, ``\\z``, which
+matches at the end of every text: a result without it means the set failed, and its members
+are then tested another way that never fails (single regexes fall back from DFA to NFA; the
+literals are looked up with ``bytes.find``). The empty pattern would work as a canary too, but
+it makes every DFA state a matching one and RE2 then records the matches at every byte.
 
-RE2 builds DFA states lazily and keeps them in a cache bounded by ``max_mem``; a set whose
-cache is too small keeps resetting it and crawls (cache thrash), so the useful figure is the
-*warm* throughput of a long-lived worker. Measured with ``bench`` on the build machine (2 shared
-cores): the 634 body patterns of the shipped rules (ReplaceTags expanded; 543 exact RE2, 91
-relaxed) over the text parts of 300 corpus messages (638 KB, HTML tags stripped crudely):
+Memory and fork: everything RE2 compiles is compiled in the constructor, so matchers built
+before spamd forks are shared by its children. RE2 builds DFA states lazily, in memory private
+to each process. Two ways to move that before the fork were measured and dropped: building
+every state of the literal DFA (each literal prefix followed by each byte class) took 0.7 s and
+24 MB for the body alone, for 16 ms saved on a child's first messages (real text visits few of
+its states: under 0.1 MB for 300 messages); and creating each set's DFA object early (one match
+on ``b""``) put 6 MB in the parent and saved nothing in the child.
 
-=========  ========  ===========  ===========  ==================
-shards of  max_mem   cold MB/s    warm MB/s    DFA memory (RSS)
-=========  ========  ===========  ===========  ==================
-all (1)    64 MB     0.04         0.03         -
-128        64 MB     0.15         0.33         -
-64         64 MB     0.40         7.2-7.6      ~125 MB (10 sets)
-32         64 MB     0.62         5.3          ~92 MB (20 sets)
-16         64 MB     0.96         4.0          -
-8          64 MB     1.09         2.6          -
-64         32 MB     0.40         0.9          thrashes
-8          8 MB      0.94         2.6          -
-=========  ========  ===========  ===========  ==================
+Measured on the build machine (2 shared cores, CPU time, best of 5 warm passes) with the
+shipped rules (ReplaceTags expanded, score set 0) over 300 corpus messages, each target fed the
+texts the scanner gives it; "+exact" adds one exact ``count`` per candidate; cold is the first
+pass of a fresh process. MB/s, old (RE2 shards of 64, empty canary) -> new (the defaults):
 
-Run per body paragraph (3016 texts) instead of per body, 64-pattern shards give 3.9 MB/s for
-the pre-filter and 2.3 MB/s including the exact confirmation of every candidate.
+=======  =====  ====  =====  ==========  ==============  ================
+target   texts  MB    rules  cold        warm            +exact
+=======  =====  ====  =====  ==========  ==============  ================
+body     4222   0.72  581    0.4 -> 0.9  3.1-4 -> 5-6.4  2.4-3 -> 3.6-4.3
+header   19500  2.26  650    5.2 -> 15   5.4 -> 22.7     4.6 -> 12.9
+rawbody  633    1.15  56     1.7 -> 11   1.9 -> 47       1.8 -> 31
+uri      2238   0.09  135    1.0 -> 1.6  6.4 -> 4.6      2.5 -> 2.2
+full     300    1.74  5      115 -> 115  190 -> 130      37 -> 30
+=======  =====  ====  =====  ==========  ==============  ================
+
+A forked child running all targets twice: private memory +281 MB (+31 MB in the second pass)
+-> +128 MB (+0), 1.8 -> 4.0 MB/s in the first pass and 3.9 -> 12 MB/s in the second (exact
+counts included). The whole scanner on the same messages (ranges over runs on a shared
+machine): 66-92 -> 104-138 msgs/s, the regex stage 7.7-14.9 -> 4.1-9.1 ms/msg, the first 100
+messages of a fresh process 15-18 -> 10-14 ms/msg, process RSS 412 -> 199 MB.
+
+The defaults, measured on the body lines unless said otherwise:
+
+* shard size 16 / 32 / 64: warm 4.6 / 6.0 / 0.6 MB/s (64 thrashes: the longest patterns end up
+  together), cold 1.1 / 0.9 / 0.4 MB/s; without literals 2.2 / 3.4 / 0.4. In file order instead
+  of sorted by length: 4.2 / 5.4 / 0.4, without literals 1.8 / 3.3 / 3.6. (One set of all 634
+  body patterns ran at 0.03 MB/s.)
+* max_mem 16 / 32 / 64 MiB: 1.0 (thrash) / 4.8 / 5.0 MB/s, the largest shard's DFA settling at
+  14 MB; without literals (a module compiled before them) 32 MiB thrashes: 0.84 against 3.4.
+* literal_max_owners 1 / 2 / 4 / unlimited, body + header + rawbody + uri: 0.452 / 0.455 /
+  0.446 / 0.507 s warm with exact counts, 1.68 / - / 1.16 / 1.19 s for the cold pre-filter
+  (unlimited is worst on URIs: 19 rules need "http").
+* canary ``b""`` / ``\\z``: 5.2-5.7 / 6.3-6.7 MB/s warm.
+* literal sets whose shortest member has 3 bytes, kept or sent to the shards: 5.48 / 5.55 MB/s.
 
 This module knows nothing about the compiler: it gets plain bytes patterns.
 """
@@ -41,6 +73,7 @@ This module knows nothing about the compiler: it gets plain bytes patterns.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -50,9 +83,11 @@ import re2
 import regex as regex_engine
 
 __all__ = [
+    "DEFAULT_LITERAL_MAX_OWNERS",
     "DEFAULT_MAX_MEM",
     "DEFAULT_SHARD_SIZE",
     "DEFAULT_TIMEOUT",
+    "LITERAL_FOLD",
     "CompiledPattern",
     "TargetMatcher",
     "bench",
@@ -61,10 +96,13 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-# Best warm throughput in the table of the module docstring (one set of everything: 0.03 MB/s).
-DEFAULT_SHARD_SIZE = 64
-# Per set. RE2's default is 8 MiB; 64-pattern body shards then thrash (32 MiB still does), at
-# 64 MiB their warm caches settle near 12 MiB each. A cap, taken lazily, not a commitment.
+# Patterns per RE2 set shard; see the module docstring for the measurements behind it.
+DEFAULT_SHARD_SIZE = 32
+# A pattern goes to the literal scan only when each of its literals is needed by at most this
+# many patterns of the target (module docstring: 4 was fastest over all targets).
+DEFAULT_LITERAL_MAX_OWNERS = 4
+# Per RE2 set, a cap that RE2 takes lazily (the body's shards settle at 2-14 MiB each). Less
+# thrashes: at 32 MiB the shards of a module without literals do (module docstring).
 DEFAULT_MAX_MEM = 64 << 20
 # The backtracking engine gets this many seconds per call; SpamAssassin has no such limit, but a
 # catastrophic pattern must not hang spamd. A timeout counts as "no match" and is logged.
@@ -72,7 +110,17 @@ DEFAULT_TIMEOUT = 1.0
 # Single set patterns re-tested after a shard failure (and exact RE2 patterns) get this budget.
 _SINGLE_MAX_MEM = 32 << 20
 
-_CANARY = b""  # the empty pattern matches every text at offset 0
+# Matches at the end of every text, so a set that ran to completion always reports it. The
+# empty pattern works too, but it makes every DFA state a matching state and RE2 then records
+# the set's matches at every byte: body shards ran 1.2-1.35x slower with it (docstring).
+_CANARY = rb"\z"
+
+# Folds ASCII and Latin-1 capitals (0x41-0x5A, 0xC0-0xDE but 0xD7) to small letters: the
+# compiler folds the literals with the same table (compiler.regex.LITERAL_FOLD; a test checks
+# that they agree), so a literal search ignores case.
+LITERAL_FOLD = bytes(
+    b + 0x20 if 0x41 <= b <= 0x5A or (0xC0 <= b <= 0xDE and b != 0xD7) else b for b in range(256)
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +131,8 @@ class CompiledPattern:
     set_pattern: bytes
     exact_engine: str  # "re2" or "regex"
     exact_pattern: bytes
+    # every match contains one of these, folded with LITERAL_FOLD; () = none known
+    literals: tuple[bytes, ...] = ()
 
 
 def _re2_options(max_mem: int) -> re2.Options:
@@ -213,6 +263,121 @@ class _Exact:
 # ---------------------------------------------------------------------------------------------
 
 
+def _literal_pattern(literal: bytes) -> bytes:
+    return b"".join(b"\\x%02X" % b for b in literal)
+
+
+class _LiteralScan:
+    """Which patterns may match a text, from the literals each one's matches must contain.
+
+    One RE2 set of plain literals finds every literal that occurs in the folded text in one
+    pass, and a pattern is pre-selected when one of its literals occurs. A set of literals is
+    what RE2 runs fastest: its DFA has about one state per literal byte, where a set of whole
+    patterns multiplies their states. Like a shard it carries a canary; a set that fails falls
+    back to ``bytes.find`` for its literals (slower, never wrong).
+    """
+
+    __slots__ = ("failures", "literals", "owners", "sets")
+
+    def __init__(self, owners: Mapping[bytes, Sequence[int]], options: re2.Options) -> None:
+        self.literals = sorted(owners)
+        self.owners = [tuple(owners[lit]) for lit in self.literals]
+        self.sets: list[tuple[re2.Set | None, int, int, int]] = []  # (set, canary, start, stop)
+        self.failures = 0
+        self._build(0, len(self.literals), options)
+
+    def _build(self, start: int, stop: int, options: re2.Options) -> None:
+        """One set for literals[start:stop], halved while RE2 refuses it (max_mem)."""
+        rxset = re2.Set.SearchSet(options)
+        for lit in self.literals[start:stop]:
+            rxset.Add(_literal_pattern(lit))
+        canary = rxset.Add(_CANARY)
+        try:
+            rxset.Compile()
+        except re2.error:
+            if stop - start > 1:
+                middle = (start + stop) // 2
+                self._build(start, middle, options)
+                self._build(middle, stop, options)
+            else:
+                self.sets.append((None, -1, start, stop))  # searched with bytes.find
+            return
+        self.sets.append((rxset, canary, start, stop))
+
+    def candidates(self, folded: bytes) -> set[int]:
+        found: set[int] = set()
+        owners = self.owners
+        for rxset, canary, start, stop in self.sets:
+            hits = rxset.Match(folded) if rxset is not None else None
+            if hits and canary in hits:
+                for h in hits:
+                    if h != canary:
+                        found.update(owners[start + h])
+                continue
+            if rxset is not None:
+                self.failures += 1
+                if self.failures == 1:
+                    log.warning("RE2 literal set failed (DFA out of memory?); using bytes.find")
+            for k in range(start, stop):
+                if self.literals[k] in folded:
+                    found.update(owners[k])
+        return found
+
+
+class _Probe:
+    """One set pattern alone, asked "does it match" after a literal pre-selected its rule.
+
+    A one-pattern RE2 set runs only the DFA (a regex search also computes the match bounds
+    and groups); its canary catches a DFA that ran out of memory, and then a plain regex
+    search (which falls back to the NFA) answers instead.
+    """
+
+    __slots__ = ("canary", "pattern", "rxset", "single")
+
+    def __init__(self, name: str, pattern: bytes, options: re2.Options) -> None:
+        self.pattern = pattern
+        self.single: re2._Regexp | None = None
+        rxset = re2.Set.SearchSet(options)
+        try:
+            rxset.Add(pattern)
+        except re2.error as exc:
+            raise ValueError(f"{name}: bad set pattern: {exc}") from None
+        self.canary = rxset.Add(_CANARY)
+        try:
+            rxset.Compile()
+        except re2.error:
+            self.rxset = None
+        else:
+            self.rxset = rxset
+
+    def matches(self, text: bytes) -> bool:
+        if self.rxset is not None:
+            hits = self.rxset.Match(text)
+            if hits and self.canary in hits:
+                return len(hits) > 1
+        if self.single is None:
+            self.single = re2.compile(self.pattern, _re2_options(_SINGLE_MAX_MEM))
+        return self.single.search(text) is not None
+
+
+def _literal_selected(patterns: Sequence[CompiledPattern], max_owners: int) -> list[int]:
+    """Patterns the literal scan pre-selects: those with literals none too widely shared.
+
+    A literal that many rules need is a common token ("http" in URIs, "you" in bodies); its
+    every hit would send the text to all those rules' probes, one call each, where a shard
+    tests them all in one call.
+    """
+    sharing: dict[bytes, int] = {}
+    for p in patterns:
+        for lit in p.literals:
+            sharing[lit] = sharing.get(lit, 0) + 1
+    return [
+        i
+        for i, p in enumerate(patterns)
+        if p.literals and max(sharing[lit] for lit in p.literals) <= max_owners
+    ]
+
+
 class _Shard:
     __slots__ = ("canary", "members", "rxset")
 
@@ -221,7 +386,14 @@ class _Shard:
 
 
 class TargetMatcher:
-    """All regex rules of one target: one pre-filter pass, then exact runs for candidates."""
+    """All regex rules of one target: pre-filters first, then exact runs for candidates.
+
+    A pattern with literals (and none shared by more than `literal_max_owners` patterns) is
+    pre-selected by the literal scan and confirmed by its set pattern alone (a probe); every
+    other pattern sits in a sharded RE2 set. Everything RE2 compiles is compiled here, so a
+    matcher built before a fork is shared by the children; what stays lazy, and private to
+    each process, is RE2's DFA states (see the module docstring for how much).
+    """
 
     def __init__(
         self,
@@ -230,28 +402,45 @@ class TargetMatcher:
         shard_size: int = DEFAULT_SHARD_SIZE,
         max_mem: int = DEFAULT_MAX_MEM,
         timeout: float = DEFAULT_TIMEOUT,
+        use_literals: bool = True,
+        literal_max_owners: int = DEFAULT_LITERAL_MAX_OWNERS,
     ) -> None:
         if shard_size < 1:
             raise ValueError("shard_size must be at least 1")
         self.patterns = tuple(patterns)
         self.timeout = timeout
         self._set_options = _re2_options(max_mem)
-        self._always: list[int] = []  # empty set pattern: a candidate for every text
         self._singles: dict[int, re2._Regexp] = {}  # set patterns compiled alone, on demand
         self._failed_shards_logged: set[int] = set()
         self.shard_failures = 0  # how many times a shard fell back (for bench and tests)
-        self._templates: dict[int, tuple[str, ...]] = {}
         self._template_cache: dict[tuple[int, bytes], _Exact] = {}
-        self._exact: list[_Exact | None] = []
-        for i, p in enumerate(self.patterns):
-            names = _template_names(p.exact_pattern)
-            if names:
-                self._templates[i] = names
-                self._exact.append(None)
-            else:
-                self._exact.append(_Exact(p.name, p.exact_engine, p.exact_pattern, timeout))
-        filtered = [i for i, p in enumerate(self.patterns) if p.set_pattern]
-        self._always = [i for i, p in enumerate(self.patterns) if not p.set_pattern]
+        self._exact: list[_Exact | None] = [
+            None  # capture templates: compiled per message, once the tag values are known
+            if _template_names(p.exact_pattern)
+            else _Exact(p.name, p.exact_engine, p.exact_pattern, timeout)
+            for p in self.patterns
+        ]
+        by_literal = _literal_selected(self.patterns, literal_max_owners) if use_literals else []
+        owners: dict[bytes, list[int]] = {}
+        for i in by_literal:
+            for lit in self.patterns[i].literals:
+                owners.setdefault(lit, []).append(i)
+        self._literal_scan = _LiteralScan(owners, self._set_options) if owners else None
+        probe_options = _re2_options(_SINGLE_MAX_MEM)
+        self._probes: dict[int, _Probe] = {
+            i: _Probe(self.patterns[i].name, self.patterns[i].set_pattern, probe_options)
+            for i in by_literal
+            if self.patterns[i].set_pattern
+        }
+        selected = set(by_literal)
+        rest = [i for i in range(len(self.patterns)) if i not in selected]
+        self._always = [i for i in rest if not self.patterns[i].set_pattern]
+        # Sorted by length, the long ReplaceTags expansions share their shards instead of
+        # blowing up every shard's DFA (module docstring: at 32 per shard this is fastest).
+        filtered = sorted(
+            (i for i in rest if self.patterns[i].set_pattern),
+            key=lambda i: len(self.patterns[i].set_pattern),
+        )
         self._shards: list[_Shard] = []
         self._unsharded: list[int] = []  # set patterns no RE2 set would take: tested alone
         for k in range(0, len(filtered), shard_size):
@@ -291,14 +480,31 @@ class TargetMatcher:
         return len(self._shards)
 
     @property
+    def literal_patterns(self) -> int:
+        """Patterns pre-selected by the literal scan instead of an RE2 shard."""
+        if self._literal_scan is None:
+            return 0
+        return len({i for owners in self._literal_scan.owners for i in owners})
+
+    @property
     def unsharded(self) -> tuple[str, ...]:
         """Names of patterns no RE2 set would take within max_mem (tested one by one)."""
         return tuple(self.patterns[i].name for i in self._unsharded)
 
     # -- pre-filter ---------------------------------------------------------------------------
     def candidates(self, text: bytes) -> list[int]:
-        """Indices of the patterns whose set pattern matches `text` (sorted)."""
+        """Indices of the patterns that may match `text` (sorted, no duplicates).
+
+        Every pattern whose exact pattern matches is among them: its set pattern matches and,
+        when the literal scan pre-selects it, one of its literals occurs in the folded text.
+        """
         found = list(self._always)
+        if self._literal_scan is not None:
+            probes = self._probes
+            for i in self._literal_scan.candidates(text.translate(LITERAL_FOLD)):
+                probe = probes.get(i)
+                if probe is None or probe.matches(text):
+                    found.append(i)
         found.extend(i for i in self._unsharded if self._single(i).search(text) is not None)
         for k, shard in enumerate(self._shards):
             hits = shard.rxset.Match(text)
@@ -412,6 +618,15 @@ class TargetMatcher:
 # ---------------------------------------------------------------------------------------------
 
 
+def _rss_mb() -> float | None:
+    """Resident memory of this process (Linux), for bench's DFA memory figure."""
+    try:
+        with open("/proc/self/statm", "rb") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def bench(
     patterns: Sequence[CompiledPattern],
     texts: Sequence[bytes],
@@ -419,33 +634,44 @@ def bench(
     shard_sizes: Sequence[int] = (10_000, 256, 128, 64, 32, 16),
     max_mem: int = DEFAULT_MAX_MEM,
     exact: bool = True,
+    use_literals: bool = True,
 ) -> dict:
     """Throughput of the pre-filter (and of pre-filter + exact counts) per shard size.
 
     Returns ``{"bytes": N, "patterns": P, "runs": {shard_size: {...}}}`` where each run has
-    ``build_s``, ``cold_prefilter_mb_s`` (first pass: RE2 builds its DFA states),
-    ``prefilter_mb_s`` (second pass, warm caches, what a long-lived worker sees), ``total_mb_s``
-    (warm pre-filter plus one exact ``count`` per candidate), ``candidates`` (total over all
-    texts) and ``shard_failures``. The figures behind the defaults are in the module docstring.
+    ``build_s``, ``literal_patterns`` and ``shards`` (how the patterns were split),
+    ``cold_prefilter_mb_s`` (first pass: RE2 builds its DFA states), ``prefilter_mb_s`` (second
+    pass, warm caches, what a long-lived worker sees), ``total_mb_s`` (warm pre-filter plus one
+    exact ``count`` per candidate), ``candidates`` (total over all texts), ``shard_failures``
+    and ``rss_growth_mb`` (resident memory the first pass added, mostly DFA states; None off
+    Linux; later runs reuse memory freed by earlier ones, so only the first run of a fresh
+    process is a fair figure). The figures behind the defaults are in the module docstring.
     """
     total = sum(len(t) for t in texts)
     runs: dict[int, dict] = {}
     for size in shard_sizes:
         t0 = time.perf_counter()
-        matcher = TargetMatcher(patterns, shard_size=size, max_mem=max_mem)
+        matcher = TargetMatcher(
+            patterns, shard_size=size, max_mem=max_mem, use_literals=use_literals
+        )
         build = time.perf_counter() - t0
+        before = _rss_mb()
         t0 = time.perf_counter()
         cand_lists = [matcher.candidates(t) for t in texts]
         cold = time.perf_counter() - t0  # RE2 builds DFA states lazily: the first pass pays
+        after = _rss_mb()
         t0 = time.perf_counter()
         cand_lists = [matcher.candidates(t) for t in texts]
         pre = time.perf_counter() - t0
         run = {
             "build_s": round(build, 3),
+            "literal_patterns": matcher.literal_patterns,
+            "shards": matcher.shard_count,
             "cold_prefilter_mb_s": round(total / cold / 1e6, 2) if cold else None,
             "prefilter_mb_s": round(total / pre / 1e6, 2) if pre else None,
             "candidates": sum(len(c) for c in cand_lists),
             "shard_failures": matcher.shard_failures,
+            "rss_growth_mb": None if before is None or after is None else round(after - before, 1),
         }
         if exact:
             t0 = time.perf_counter()
@@ -454,4 +680,5 @@ def bench(
                     matcher.count(i, t, 1)
             run["total_mb_s"] = round(total / (pre + time.perf_counter() - t0) / 1e6, 2)
         runs[size] = run
+        del matcher
     return {"bytes": total, "patterns": len(patterns), "runs": runs}

@@ -94,7 +94,9 @@ class PreparedRuleset:
             target, header = ruleset.re2_sets[set_id]
             matcher = TargetMatcher(
                 [
-                    CompiledPattern(r.info.name, r.set_pattern, r.exact_engine, r.exact_pattern)
+                    CompiledPattern(
+                        r.info.name, r.set_pattern, r.exact_engine, r.exact_pattern, r.literals
+                    )
                     for r in rules
                 ]
             )

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import ast
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -28,6 +31,81 @@ def test_deterministic_output(rc: RuleCompiler) -> None:
     first = rc.result(SAMPLE).source
     second = rc.result(SAMPLE).source
     assert first == second
+
+
+LITERAL_RULES = """\
+body     ALT_WORDS   /\\b(?:cheap|discount|free|bargain)\\s+(?:pills|meds|drugs|tabs)\\b/i
+body     VARIANTS    /v[i1!]a[gq]ra|c[i1]al[i1]s|le?v[i1]tra/i
+uri      SHORT_LINK  /^https?:\\/\\/(?:bit\\.ly|t\\.co|goo\\.gl|tinyurl\\.com)\\//i
+"""
+
+
+def test_same_module_whatever_the_hash_seed(tmp_path: Path) -> None:
+    """Literal sets are built in Python sets; the module must not depend on their order."""
+    rules = tmp_path / "t.cf"
+    rules.write_text(SAMPLE + LITERAL_RULES)
+    script = (
+        "import sys; from pathlib import Path;"
+        "from spamkiln.compiler.pipeline import compile_files;"
+        "sys.stdout.write(compile_files([Path(sys.argv[1])]).source)"
+    )
+    sources = [
+        subprocess.run(
+            [sys.executable, "-c", script, str(rules)],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            check=True,
+            text=True,
+        ).stdout
+        for seed in ("1", "2", "3")
+    ]
+    assert "literals=" in sources[0]
+    assert sources[0] == sources[1] == sources[2]
+
+
+def test_literals_reach_the_runtime(rc: RuleCompiler) -> None:
+    rules = rc.module(SAMPLE + LITERAL_RULES).RULESET.rules
+    assert rules["__MONEY"].literals == (b"money",)
+    assert rules["SUBJ_CAPS"].literals == ()  # nothing every match must contain
+    assert rules["VARIANTS"].literals == (
+        b"c1al1s",
+        b"c1alis",
+        b"cial1s",
+        b"cialis",
+        b"v!agra",
+        b"v!aqra",
+        b"v1agra",
+        b"v1aqra",
+        b"v1tra",
+        b"viagra",
+        b"viaqra",
+        b"vitra",  # le?v[i1]tra: the optional e breaks the run
+    )
+    assert rules["ALT_WORDS"].literals == (b"bargain", b"cheap", b"discount", b"free")
+    assert rules["SHORT_LINK"].literals == (
+        b"://bit.ly/",
+        b"://goo.gl/",
+        b"://t.co/",
+        b"://tinyurl.com/",
+    )
+
+
+def test_modules_without_literals_still_load() -> None:
+    """A module compiled before literals existed passes no literals= argument."""
+    builder = rt.RulesetBuilder(compiler="old", sources=())
+    builder.re2_set(0, "body")
+    builder.regex(
+        "OLD",
+        "body",
+        re2_set=0,
+        set_pattern=b"x",
+        exact_engine="re2",
+        exact_pattern=b"x",
+        score=(1.0, 1.0, 1.0, 1.0),
+        src="old.cf:1",
+    )
+    rule = builder.finish().rules["OLD"]
+    assert isinstance(rule, rt.RegexRule) and rule.literals == ()
 
 
 def test_module_imports_only_the_runtime(rc: RuleCompiler) -> None:

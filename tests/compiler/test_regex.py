@@ -9,6 +9,7 @@ does. Error rows must be refused by both.
 from __future__ import annotations
 
 import functools
+import random
 import re
 import shutil
 import subprocess
@@ -18,14 +19,21 @@ import re2
 import regex
 
 from spamkiln.compiler.regex import (
+    LITERAL_FOLD,
+    LITERAL_MAX_COUNT,
+    LITERAL_MAX_LEN,
+    LITERAL_MIN_LEN,
     PerlRegex,
     RegexError,
     UnsupportedRegex,
+    _Flags,
+    _Parser,
     always_matching_reason,
     plan,
     re2_options,
     split_delimiters,
 )
+from spamkiln.runtime import matcher
 
 PERL = shutil.which("perl")
 assert PERL is not None, "these tests compare with the real perl (Debian's perl-base)"
@@ -235,6 +243,13 @@ def test_matches_like_perl(rule: str, subject: bytes) -> None:
         assert e == pe or (p.exact_engine == "re2" and e == pe + 1 and subject[pe:e] == b"\n")
     if perl_spans:
         assert set_matches(rule, subject), p.set_pattern
+        assert literal_filter_passes(p.literals, subject), p.literals
+
+
+def literal_filter_passes(literals: tuple[bytes, ...], subject: bytes) -> bool:
+    """What the runtime's literal scan concludes: no literals, or one in the folded text."""
+    folded = subject.translate(LITERAL_FOLD)
+    return not literals or any(lit in folded for lit in literals)
 
 
 @pytest.mark.parametrize("rule", sorted({r for r, _ in SEMANTICS}))
@@ -509,3 +524,178 @@ def test_capture_templates(rule: str, refs: tuple[str, ...], placeholder: bytes)
 def test_plan_is_cached_and_hashable() -> None:
     rx = split_delimiters("/abc/i")
     assert plan(rx) is plan(PerlRegex("abc", "i"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Required literals (the runtime's cheapest pre-filter)
+# ---------------------------------------------------------------------------------------------
+
+LITERALS = [
+    ("/hello world/", (b"hello world",)),
+    ("/HeLLo/", (b"hello",)),  # folded, whatever the case of the rule
+    ("/CAF\udcc9 cr\udce8me/", (b"caf\xe9 cr\xe8me",)),  # raw Latin-1 capitals fold too
+    (r"/caf\xc9/", (b"caf\xe9",)),
+    ("/foo|bar/", (b"bar", b"foo")),
+    ("/[Pp]rice/", (b"price",)),
+    ("/gr[ae]y/", (b"gray", b"grey")),
+    (r"/\bwin\b/i", (b"win",)),
+    ("/colou?r/", (b"colo",)),  # an optional byte breaks the run
+    ("/x{3}yz/", (b"xxxyz",)),  # a fixed count is spelled out
+    ("/ab+cde/", (b"cde",)),
+    ("/(?=foo)bar/", (b"bar",)),  # look-arounds add nothing to the match
+    (r"/(abc)\1/", (b"abc",)),  # a back-reference could be anything
+    ("/(?:ab|xab)cde/", (b"abcde",)),  # "xabcde" holds "abcde": one is enough
+    ("/a.b/", ()),  # nothing of 3 bytes is required
+    ("/(?:abc|x)/", ()),  # one branch has no literal
+    ("/(?:abcd)?efg/", (b"efg",)),
+    ("/(?:abcd)*/", ()),
+    ("/" + "a" * 40 + "/", (b"a" * LITERAL_MAX_LEN,)),  # long literals are cut
+    ("/[a-z]{3}/", ()),  # a big class is not enumerated
+    (r"/\x{100}abc/", ()),  # can never match a byte string: no useful set
+    ("/abc%{FOO}def/", (b"abc",)),  # a capture template can be any value
+]
+
+
+@pytest.mark.parametrize(("rule", "literals"), LITERALS, ids=[r for r, _ in LITERALS])
+def test_required_literals(rule: str, literals: tuple[bytes, ...]) -> None:
+    assert plan(split_delimiters(rule)).literals == literals
+
+
+def test_literal_sets_are_bounded() -> None:
+    # 5 alternatives per byte: 5**3 strings would be needed, more than the cap allows
+    p = plan(split_delimiters("/[abcde][fghij][klmno]x/"))
+    assert p.literals == ()
+    p = plan(split_delimiters("/(?:" + "|".join(f"w{k:03d}" for k in range(80)) + ")/"))
+    assert len(p.literals) <= LITERAL_MAX_COUNT or p.literals == ()
+    assert all(len(lit) >= LITERAL_MIN_LEN for lit in p.literals)
+
+
+def test_runtime_folds_like_the_compiler() -> None:
+    assert matcher.LITERAL_FOLD == LITERAL_FOLD
+    assert b"AZaz\xc0\xd6\xd7\xd8\xde\xdf\xf7\xff".translate(LITERAL_FOLD) == (
+        b"azaz\xe0\xf6\xd7\xf8\xfe\xdf\xf7\xff"  # x and / signs and sharp s have no pair
+    )
+
+
+# Atoms of the random patterns, each with the bytes one match of it may consume.
+_ATOMS: list[tuple[str, tuple[bytes, ...]]] = [
+    ("a", (b"a",)),
+    ("b", (b"b",)),
+    ("c", (b"c",)),
+    ("A", (b"A",)),
+    (r"\xe9", (b"\xe9",)),
+    ("\udcc9", (b"\xc9",)),  # a raw Latin-1 byte in the rule file
+    (" ", (b" ",)),
+    ("-", (b"-",)),
+    (".", (b"a", b"-", b"\xe9")),
+    (r"\.", (b".",)),
+    ("[ab]", (b"a", b"b")),
+    ("[a-c]", (b"a", b"b", b"c")),
+    ("[^a]", (b"b", b" ", b"\xc9")),
+    (r"\d", (b"1", b"7")),
+    (r"\w", (b"a", b"Z", b"_")),
+    (r"\s", (b" ", b"\n", b"\t")),
+    (r"\bab", (b"ab",)),
+    ("^", (b"",)),
+    ("$", (b"",)),
+    ("(?=a)", (b"",)),
+    ("(?!b)", (b"",)),
+    ("(?<=c)", (b"",)),
+]
+_QUANTIFIERS = [("?", 0, 1), ("*", 0, 3), ("+", 1, 3), ("{2}", 2, 2), ("{1,3}", 1, 3)]
+
+
+def _random_pattern(rng: random.Random, depth: int = 0) -> tuple[str, bytes]:
+    """A small Perl regex over a tiny alphabet, and a text it is likely to match."""
+    pattern, sample = [], []
+    for _ in range(rng.randint(1, 6)):
+        if depth < 2 and rng.random() < 0.2:
+            branches = [_random_pattern(rng, depth + 1) for _ in range(rng.randint(1, 3))]
+            opener = "(" if rng.random() < 0.3 else "(?:"
+            atom, choices = (
+                opener + "|".join(b for b, _ in branches) + ")",
+                [s for _, s in branches],
+            )
+        else:
+            atom, choices = rng.choice(_ATOMS)
+            choices = list(choices)
+        copies = 1
+        if choices != [b""] and rng.random() < 0.3:
+            quantifier, low, high = rng.choice(_QUANTIFIERS)
+            atom += quantifier
+            copies = rng.randint(low, high)
+        pattern.append(atom)
+        sample.extend(rng.choice(choices) for _ in range(copies))
+    return "".join(pattern), b"".join(sample)
+
+
+def _variants(rng: random.Random, sample: bytes) -> list[bytes]:
+    """The sample as is, in other cases, and inside other text."""
+    flip = bytes(b ^ 0x20 if rng.random() < 0.5 and chr(b).isalpha() else b for b in sample)
+    noise = bytes(rng.choice(b"abcABC\xe9\xc9 -.\n1") for _ in range(rng.randint(0, 6)))
+    return [sample, flip, noise + sample, sample + noise, noise + flip + noise[:2], noise]
+
+
+def test_literals_never_reject_what_perl_matches() -> None:
+    """Property: whenever perl finds a match, the folded text holds one of the literals."""
+    rng = random.Random(20240611)
+    cases: list[tuple[str, bytes]] = []
+    while len(cases) < 600 * 6:
+        body, sample = _random_pattern(rng)
+        rule = "/" + body + "/" + rng.choice(["", "i", "m", "s", "im"])
+        try:
+            p = plan(split_delimiters(rule))
+        except RegexError:
+            continue
+        if p.literals:  # only patterns with a literal set can lose a match to it
+            cases.extend((rule, text) for text in _variants(rng, sample))
+    answers = perl_batch(tuple((perl_source(split_delimiters(r)), t) for r, t in cases))
+    checked = 0
+    for (rule, text), answer in zip(cases, answers, strict=True):
+        if answer.startswith("OK\t") and answer.split("\t")[1] != "0":
+            checked += 1
+            literals = plan(split_delimiters(rule)).literals
+            assert literal_filter_passes(literals, text), (rule, text, literals)
+    assert checked > 500  # the generator must produce matches for the check to mean anything
+
+
+# The parser's fast path for plain classes must build the same byte set as the general loop.
+CLASSES = [
+    "[abc]",
+    "[^abc]",
+    "[a-z]",
+    "[^a-z0-9_]",
+    "[\\x41-\\x5A]",
+    "[\\xC0-\\xDE]",
+    "[\\xe9\\xc9x]",
+    "[a^]",
+    "[^^]",
+    "[-a]",
+    "[a-]",
+    "[]a]",
+    "[^]a]",
+    "[:a]",
+    "[.a]",
+    "[=a]",
+    "[ \t#]",
+    "[\\x41]",
+    "[\\x4]",
+    "[z-a]",
+    "[\\d\\s]",
+    "[\\xff]",
+    "[\u00e9-\u00ff]",
+]
+
+
+@pytest.mark.parametrize("flags", [_Flags(), _Flags(i=True), _Flags(i=True, latin1=False)])
+@pytest.mark.parametrize("cls", CLASSES)
+def test_class_fast_path_equals_general_loop(cls: str, flags: _Flags) -> None:
+    def parse(method: str) -> tuple[object, int] | str:
+        parser = _Parser(cls, total_groups=None)
+        parser.pos = 1  # just after "["
+        try:
+            return getattr(parser, method)(flags.copy()), parser.pos
+        except RegexError as exc:
+            return str(exc)
+
+    assert parse("char_class") == parse("general_class")

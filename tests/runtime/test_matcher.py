@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import logging
+import random
 import time
 
 import pytest
-from spamkiln.runtime.matcher import CompiledPattern, TargetMatcher, bench, expand_templates
+
+from spamkiln.runtime.matcher import (
+    LITERAL_FOLD,
+    CompiledPattern,
+    TargetMatcher,
+    bench,
+    expand_templates,
+)
 
 
 def re2p(name: str, pattern: bytes) -> CompiledPattern:
@@ -194,6 +202,12 @@ def test_bad_engine_is_refused() -> None:
         TargetMatcher([CompiledPattern("X", b"a", "pcre", b"a")])
 
 
+@pytest.mark.parametrize("literals", [(), (b"abc",)])
+def test_bad_set_pattern_is_refused(literals: tuple[bytes, ...]) -> None:
+    with pytest.raises(ValueError, match="X: bad set pattern"):
+        TargetMatcher([CompiledPattern("X", b"(?<=a)abc", "regex", b"(?<=a)abc", literals)])
+
+
 def test_bench_reports_each_shard_size() -> None:
     texts = [b"foo bar 1234 \xe9t\xe9 buy now", b"nothing"] * 5
     result = bench(PATTERNS, texts, shard_sizes=(64, 2))
@@ -202,3 +216,135 @@ def test_bench_reports_each_shard_size() -> None:
     for run in result["runs"].values():
         assert run["candidates"] == 5 * (7 + 2) and run["shard_failures"] == 0
         assert run["prefilter_mb_s"] > 0 and run["total_mb_s"] > 0
+        assert run["literal_patterns"] == 0 and run["shards"] >= 1
+
+
+# ---- the literal pre-filter -------------------------------------------------------------------
+
+
+def litp(
+    name: str, pattern: bytes, literals: tuple[bytes, ...], exact: bytes = b""
+) -> CompiledPattern:
+    """A rule as the compiler writes it: folded literals every match of it contains."""
+    if exact:
+        return CompiledPattern(name, pattern, "regex", exact, literals)
+    return CompiledPattern(name, pattern, "re2", pattern, literals)
+
+
+LITERAL_PATTERNS = [
+    litp("VIAGRA", b"(?i)v[i1]agra", (b"v1agra", b"viagra")),
+    litp("MONEY", b"(?i)\\bmoney\\b", (b"money",)),
+    litp("CAFE", b"(?i)caf[\\xC9\\xE9]", (b"caf\xe9",)),
+    litp("WIN", b"(?i)w[io]n(?:\\s+big)?", (b"win", b"won")),
+    litp("LOOK", b"buy", (b"buy",), exact=b"buy(?= now)"),  # set pattern is a superset
+    litp("ANY_BUY", b"", (b"buy",), exact=b"buy(?!ing)"),  # no set pattern: the literal decides
+    re2p("DIGITS", b"\\d{3,}"),  # no literal: sharded
+    re2p("FOO", b"foo"),
+]
+
+LITERAL_TEXTS = [
+    (b"", []),
+    (b"nothing at all", []),
+    (b"Buy V1AGRA now", [0, 5]),  # LOOK's set pattern is case-sensitive
+    (b"MONEY money? moneybags", [1]),
+    (b"CAF\xc9 and caf\xe9", [2]),
+    (b"you WON big, 1234 foo", [3, 6, 7]),
+    (b"buying", [4, 5]),  # candidates, not matches: the exact patterns decide
+]
+
+
+@pytest.mark.parametrize("shard_size", [1, 3, 64])
+@pytest.mark.parametrize(("text", "expected"), LITERAL_TEXTS)
+def test_literal_candidates(shard_size: int, text: bytes, expected: list[int]) -> None:
+    m = TargetMatcher(LITERAL_PATTERNS, shard_size=shard_size)
+    assert m.literal_patterns == 6 and m.shard_count == -(-2 // shard_size)
+    assert m.candidates(text) == expected
+
+
+def test_literals_only_remove_candidates() -> None:
+    """The literal scan narrows what the set patterns let through; it never adds to it."""
+    with_literals = TargetMatcher(LITERAL_PATTERNS)
+    without = TargetMatcher(LITERAL_PATTERNS, use_literals=False)
+    assert without.literal_patterns == 0
+    for text, _ in LITERAL_TEXTS:
+        narrowed, broad = with_literals.candidates(text), without.candidates(text)
+        assert set(narrowed) <= set(broad)
+        assert [i for i in broad if i != 5] == [i for i in narrowed if i != 5]  # 5: no set pattern
+
+
+def _random_text(rng: random.Random) -> bytes:
+    words = [
+        b"win",
+        b"WON",
+        b"big",
+        b"viagra",
+        b"V1AGRA",
+        b"money",
+        b"Money",
+        b"caf\xc9",
+        b"buy",
+        b"buying",
+        b"now",
+        b"foo",
+        b"123",
+        b"4567",
+        b"x",
+        b"\n",
+        b"v1a",
+    ]
+    return b" ".join(rng.choice(words) for _ in range(rng.randint(0, 8)))
+
+
+def test_no_match_is_lost() -> None:
+    """Property: for many texts, candidates hold every pattern that really matches."""
+    rng = random.Random(7)
+    m = TargetMatcher(LITERAL_PATTERNS, shard_size=2)
+    reference = TargetMatcher(LITERAL_PATTERNS, use_literals=False)
+    matched = 0
+    for _ in range(2000):
+        text = _random_text(rng)
+        candidates = set(m.candidates(text))
+        for i in range(len(LITERAL_PATTERNS)):
+            if reference.count(i, text, 1):
+                matched += 1
+                assert i in candidates, (LITERAL_PATTERNS[i].name, text)
+    assert matched > 2000
+
+
+def test_literals_are_matched_case_folded() -> None:
+    m = TargetMatcher([litp("CAFE", b"(?i)caf[\\xC9\\xE9]", (b"caf\xe9",))])
+    assert b"CAF\xc9".translate(LITERAL_FOLD) == b"caf\xe9"
+    assert m.candidates(b"CAF\xc9") == [0]
+    assert m.candidates(b"CAFE") == []
+
+
+def test_failing_literal_set_falls_back_to_find(caplog: pytest.LogCaptureFixture) -> None:
+    m = TargetMatcher(LITERAL_PATTERNS)
+    scan = m._literal_scan
+    assert scan is not None
+    scan.sets = [(FailingSet(), *rest) for _, *rest in scan.sets]  # type: ignore[misc]
+    with caplog.at_level(logging.WARNING, logger="spamkiln.runtime.matcher"):
+        for text, expected in LITERAL_TEXTS:
+            assert m.candidates(text) == expected
+    assert scan.failures == len(LITERAL_TEXTS)
+    assert sum("literal set failed" in r.message for r in caplog.records) == 1
+
+
+def test_failing_probe_falls_back_to_a_regex_search() -> None:
+    m = TargetMatcher(LITERAL_PATTERNS)
+    for probe in m._probes.values():
+        probe.rxset = FailingSet()  # type: ignore[assignment]
+    for text, expected in LITERAL_TEXTS:
+        assert m.candidates(text) == expected
+
+
+def test_widely_shared_literals_go_to_the_shards() -> None:
+    """A literal many rules need is a common token: a shard tests those rules in one call."""
+    common = [litp(f"HTTP{k}", b"http%d" % k, (b"http",)) for k in range(5)]
+    rare = [litp("RARE", b"zebra", (b"zebra",))]
+    m = TargetMatcher(common + rare, literal_max_owners=4)
+    assert m.literal_patterns == 1 and m.shard_count == 1
+    assert m.candidates(b"http3 zebra") == [3, 5]
+    m = TargetMatcher(common + rare, literal_max_owners=5)
+    assert m.literal_patterns == 6 and m.shard_count == 0
+    assert m.candidates(b"http3 zebra") == [3, 5]
