@@ -88,7 +88,8 @@ def bench_sets(scanner: Scanner, messages: list[bytes]) -> dict:
         r for r in scanner.ruleset.rules.values() if isinstance(r, RegexRule) and r.target == "body"
     ]
     patterns = [
-        CompiledPattern(r.info.name, r.set_pattern, r.exact_engine, r.exact_pattern) for r in rules
+        CompiledPattern(r.info.name, r.set_pattern, r.exact_engine, r.exact_pattern, r.literals)
+        for r in rules
     ]
     texts = []
     for raw in messages[:150]:
