@@ -211,6 +211,8 @@ def format_table(r: dict) -> str:
         f"| scan, 1 process, msgs/s ({s['messages']} msgs) | {s['msgs_per_s']} | "
         f"{sa['msgs_per_s']} (spamd, 1 child) | {r['scan_ratio']}x |",
         "per-stage ms/msg: " + ", ".join(f"{k} {v}" for k, v in s["stages_ms_per_msg"].items()),
+        f"spamc -K start-to-exit, median ms: C {r['spamc_start']['c_spamc_ms']}, "
+        f"spamkiln {r['spamc_start']['spamkiln_spamc_ms']}",
         "RE2 body pre-filter MB/s by shard size: "
         + ", ".join(
             f"{size}: {run['prefilter_mb_s']}" for size, run in r["re2_body_sets"]["runs"].items()
