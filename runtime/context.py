@@ -36,8 +36,17 @@ class MessageContext:
     hits: dict[str, float] = field(default_factory=dict)  # rule -> meta value, as they hit
     tags: dict[str, list[bytes]] = field(default_factory=dict)  # capture tags (SA 4.0)
     timed_out: bool = False  # the scan hit time_limit before every rule ran
+    # Details evals add to a rule's report line (SpamAssassin's test_log), by rule name.
+    test_logs: dict[str, list[str]] = field(default_factory=dict)
+    current_rule: str | None = None  # the eval rule being run (get_current_eval_rule_name)
     _html_docs: list[HtmlDocument] = field(default_factory=list)
     _header_cache: dict[tuple[str, str | None], bytes | None] = field(default_factory=dict)
+
+    def test_log(self, text: str, rule: str | None = None) -> None:
+        """Attach a detail line to a rule's entry in the report (the current eval's rule)."""
+        name = rule or self.current_rule
+        if name:
+            self.test_logs.setdefault(name, []).append(text)
 
     # ---- the message -------------------------------------------------------------------
     @cached_property

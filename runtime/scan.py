@@ -192,6 +192,7 @@ class Scanner:
         ctx: MessageContext, evals: list[tuple[EvalRule, EvalFunction]], hits: _Hits
     ) -> None:
         for rule, fn in evals:
+            ctx.current_rule = rule.info.name
             try:
                 if getattr(fn, "takes_target", False):  # e.g. image_to_text_ratio: body or raw
                     result = fn(ctx, *rule.args, target=rule.target)

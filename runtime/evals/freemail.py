@@ -83,7 +83,7 @@ class FreemailSettings:
 
 
 def _wildcard_pattern(entries: list[str]) -> re.Pattern[bytes] | None:
-    """"@(?:a|b)$" over the wildcard entries: "?" is any one character, "*" a run without dots."""
+    """ "@(?:a|b)$" over the wildcard entries: "?" is any one character, "*" a run without dots."""
     if not entries:
         return None
     sources = [
@@ -119,8 +119,7 @@ def _build(config: Config) -> FreemailSettings:
     auth_lists = tuple(
         listed
         for setting in ("welcomelist_auth", "def_welcomelist_auth")
-        if config.number(f"freemail_import_{setting}")
-        and (listed := address_list(config, setting))
+        if config.number(f"freemail_import_{setting}") and (listed := address_list(config, setting))
     )
     return FreemailSettings(
         domains=frozenset(plain),
@@ -130,7 +129,8 @@ def _build(config: Config) -> FreemailSettings:
         mailto_email=re.compile(rb"^mailto:" + email, re.I),
         strip_urls=re.compile(rb"<?https?://\S{0,255}(?:@|%40)\S{0,255}", re.I),
         strip_quoted_emails=re.compile(
-            rb"<?(?<!mailto:)" + email
+            rb"<?(?<!mailto:)"
+            + email
             + rb"(?:>|\s{1,10}(?!(?:fa(?:x|csi)|tel|phone|e?-?mail))[a-z]{2,11}:)",
             re.I,
         ),
@@ -235,6 +235,19 @@ def _body_freemails(ctx: MessageContext, settings: FreemailSettings) -> frozense
 # ---- the checks ----------------------------------------------------------------------------
 
 
+def _test_log(ctx: MessageContext, text: bytes | str) -> None:
+    """The detail SpamAssassin adds to the report line: the address, "@" written "(at)"."""
+    if not ctx.config.number("freemail_add_describe_email", 1.0):
+        return
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "surrogateescape")
+    ctx.test_log(text.replace("@", "(at)"))
+
+
+def _text(value: bytes) -> str:
+    return value.decode("utf-8", "surrogateescape")
+
+
 def check_freemail_header(
     ctx: MessageContext, header: str = "", regex: str | None = None, *_args: str
 ) -> bool:
@@ -253,6 +266,7 @@ def check_freemail_header(
     for email in ctx.header_values(f"{header}:addr"):
         email = email.lower()
         if is_freemail(settings, email) and (pattern is None or pattern.search(email)):
+            _test_log(ctx, email)
             return True
     return False
 
@@ -269,6 +283,7 @@ def check_freemail_from(ctx: MessageContext, regex: str | None = None, *_args: s
             return False
     for email in dict.fromkeys(a.lower() for a in from_addresses(ctx)):
         if is_freemail(settings, email) and (pattern is None or pattern.search(email)):
+            _test_log(ctx, email)
             return True
     return False
 
@@ -282,9 +297,14 @@ def check_freemail_body(ctx: MessageContext, regex: str | None = None, *_args: s
     if not freemails:
         return False
     if regex is None:
+        _test_log(ctx, ", ".join(_text(e) for e in sorted(freemails)))
         return True
     pattern = _rule_regex(regex)
-    return pattern is not None and any(pattern.search(e) for e in freemails)
+    for email in sorted(freemails) if pattern is not None else ():
+        if pattern.search(email):
+            _test_log(ctx, email)
+            return True
+    return False
 
 
 def check_freemail_replyto(ctx: MessageContext, what: str = "replyto", *_args: str) -> bool:
@@ -307,6 +327,9 @@ def check_freemail_replyto(ctx: MessageContext, what: str = "replyto", *_args: s
     reply_is_freemail = any(is_freemail(settings, a) for a in reply_addrs)
     from_not_in_reply = not any(a in reply_addrs for a in from_addrs)
     if from_is_freemail and reply_is_freemail and from_not_in_reply:
+        _test_log(
+            ctx, ",".join(map(_text, from_addrs)) + " -> " + ",".join(map(_text, reply_addrs))
+        )
         return True
     if what == "replyto":
         if not reply_is_freemail:
@@ -317,7 +340,12 @@ def check_freemail_replyto(ctx: MessageContext, what: str = "replyto", *_args: s
     if not freemails:
         return False
     targets = reply_addrs if what == "replyto" or reply_is_freemail else from_addrs
-    return any(body != target for body in freemails for target in targets)
+    for body_email in sorted(freemails):  # SpamAssassin's order is a hash's: any order will do
+        for target in targets:
+            if body_email != target:
+                _test_log(ctx, f"{_text(target)}, {_text(body_email)}")
+                return True
+    return False
 
 
 EVALS: dict[str, Callable[..., object]] = {

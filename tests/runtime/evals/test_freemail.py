@@ -142,3 +142,10 @@ def test_reading_the_body_strips_quoted_addresses_from_it() -> None:
     skipped = context("From: a@example.com\nReply-To: b@example.org", body, **FREEMAIL)
     assert not ev.check_freemail_replyto(skipped, "replyto")
     assert b"<zz@example.com>" in b"".join(skipped.body_lines)
+
+
+def test_hits_leave_a_detail_line_for_the_report() -> None:
+    ctx = context("From: Joe <joe@freemail.example>", **FREEMAIL)
+    ctx.current_rule = "FREEMAIL_FROM"
+    assert ev.check_freemail_from(ctx)
+    assert ctx.test_logs == {"FREEMAIL_FROM": ["joe(at)freemail.example"]}
