@@ -15,7 +15,7 @@ same regex, and here every rule gets its own.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from spamkiln.runtime.addrlists import AddressList, from_addresses
@@ -255,33 +255,28 @@ def check_freemail_header(
 
     With a regex, the freemail address must also match it (e.g. a digit before the "@").
     """
-    settings = freemail_settings(ctx.config)
-    if not settings.available or not header:
+    if not header:
         return False
-    pattern = None
-    if regex is not None:
-        pattern = _rule_regex(regex)
-        if pattern is None:
-            return False
-    for email in ctx.header_values(f"{header}:addr"):
-        email = email.lower()
-        if is_freemail(settings, email) and (pattern is None or pattern.search(email)):
-            _test_log(ctx, email)
-            return True
-    return False
+    addresses = (e.lower() for e in ctx.header_values(f"{header}:addr"))
+    return _first_freemail(ctx, addresses, regex)
 
 
 def check_freemail_from(ctx: MessageContext, regex: str | None = None, *_args: str) -> bool:
     """FREEMAIL_FROM: some From-ish address (From, envelope sender, ...) is freemail."""
+    return _first_freemail(ctx, dict.fromkeys(a.lower() for a in from_addresses(ctx)), regex)
+
+
+def _first_freemail(ctx: MessageContext, addresses: Iterable[bytes], regex: str | None) -> bool:
+    """Hit (and log) on the first freemail address, which must match `regex` when given."""
     settings = freemail_settings(ctx.config)
     if not settings.available:
         return False
     pattern = None
     if regex is not None:
         pattern = _rule_regex(regex)
-        if pattern is None:
+        if pattern is None:  # an invalid rule regex: SpamAssassin warns and never hits
             return False
-    for email in dict.fromkeys(a.lower() for a in from_addresses(ctx)):
+    for email in addresses:
         if is_freemail(settings, email) and (pattern is None or pattern.search(email)):
             _test_log(ctx, email)
             return True
