@@ -241,7 +241,13 @@ class Arbiter:
         if self._stale_after is None:
             return
         for child in list(self.children.values()):
-            if child.state != "K" and child.heartbeat.age() > self._stale_after:
+            # Read twice: a beat that lands mid-read can yield a bogus (zero) timestamp, and
+            # killing a healthy child costs its client the reply.
+            if (
+                child.state != "K"
+                and child.heartbeat.age() > self._stale_after
+                and child.heartbeat.age() > self._stale_after
+            ):
                 self.log.warning(f"spamd: child [{child.pid}] silent for "
                                  f"{child.heartbeat.age():.0f} s, killing it")
                 with contextlib.suppress(ProcessLookupError):

@@ -69,7 +69,10 @@ class Heartbeat:
         self._FORMAT.pack_into(self._map, 0, time.monotonic())
 
     def age(self) -> float:
-        return time.monotonic() - self._FORMAT.unpack_from(self._map, 0)[0]
+        stamp = self._FORMAT.unpack_from(self._map, 0)[0]
+        if stamp <= 0.0:  # no beat recorded (seen after HUP under load): no evidence of a hang
+            return 0.0
+        return time.monotonic() - stamp
 
     def close(self) -> None:
         self._map.close()

@@ -251,7 +251,7 @@ def test_hup_under_load_replaces_children_and_the_ruleset_without_a_failed_reque
     stop.set()
     for thread in threads:
         thread.join(timeout=30)
-    assert failures == []
+    assert failures == [], server.log_text()[-4000:]
     assert b"True ; 6.5 / 5.0" in seen
     assert wait_for(lambda: not old_children & set(server.children()))
     assert "ruleset reloaded" in server.log_text()
@@ -385,3 +385,15 @@ def test_usr1_reopens_the_log_instead_of_killing_the_master(spamd) -> None:
     assert spam_line(check(server)) == b"True ; 6.5 / 5.0"
     server.wait_log("result: Y")  # written by a child into the new file
     assert server.proc.poll() is None
+
+
+def test_heartbeat_age() -> None:
+    from spamkiln.daemon.spamd.worker import Heartbeat
+
+    beat = Heartbeat()
+    assert 0 <= beat.age() < 1
+    beat._FORMAT.pack_into(beat._map, 0, time.monotonic() - 50)
+    assert 49 < beat.age() < 60
+    beat._FORMAT.pack_into(beat._map, 0, 0.0)  # no stamp is no evidence of a hang
+    assert beat.age() == 0.0
+    beat.close()
