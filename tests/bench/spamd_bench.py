@@ -17,7 +17,6 @@ import os
 import queue
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -27,6 +26,8 @@ import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from .sa_peer import free_port, spamc_request, symbols_request
+
 __all__ = ["bench_spamd", "format_spamd_table"]
 
 DEBIAN_SPAMD = "/usr/sbin/spamd"
@@ -34,26 +35,6 @@ CHILDREN = 2
 CONCURRENCY = (2, 4, 8)
 START_TIMEOUT = 90.0
 WARM_UP = 10
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _request(port: int, data: bytes, timeout: float = 120.0) -> bytes:
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
-        sock.sendall(data)
-        sock.shutdown(socket.SHUT_WR)
-        chunks = []
-        while chunk := sock.recv(65536):
-            chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _symbols(message: bytes) -> bytes:
-    return b"SYMBOLS SPAMC/1.5\r\nContent-length: %d\r\n\r\n" % len(message) + message
 
 
 def _children(parent: int) -> list[int]:
@@ -77,10 +58,12 @@ def _smaps(pid: int) -> dict[str, float]:
             values[name] = int(parts[0])
     mib = 1024.0
     return {
-        "private_mib": round((values.get("Private_Clean", 0) + values.get("Private_Dirty", 0))
-                             / mib, 1),
-        "shared_mib": round((values.get("Shared_Clean", 0) + values.get("Shared_Dirty", 0))
-                            / mib, 1),
+        "private_mib": round(
+            (values.get("Private_Clean", 0) + values.get("Private_Dirty", 0)) / mib, 1
+        ),
+        "shared_mib": round(
+            (values.get("Shared_Clean", 0) + values.get("Shared_Dirty", 0)) / mib, 1
+        ),
         "pss_mib": round(values.get("Pss", 0) / mib, 1),
         "rss_mib": round(values.get("Rss", 0) / mib, 1),
     }
@@ -89,15 +72,21 @@ def _smaps(pid: int) -> dict[str, float]:
 @contextlib.contextmanager
 def _daemon(cmd: Sequence[str], port: int, workdir: Path) -> Iterator[int]:
     """Run a spamd command in its own session; yields the master's pid once it answers."""
-    proc = subprocess.Popen(list(cmd), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True, cwd=workdir)
+    proc = subprocess.Popen(
+        list(cmd),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+        cwd=workdir,
+    )
     try:
         deadline = time.monotonic() + START_TIMEOUT
         while True:
             if proc.poll() is not None:
                 raise RuntimeError(f"{cmd[0]} exited with {proc.returncode} during start-up")
             with contextlib.suppress(OSError):
-                if b"PONG" in _request(port, b"PING SPAMC/1.5\r\n\r\n", timeout=2):
+                if b"PONG" in spamc_request(port, b"PING SPAMC/1.5\r\n\r\n", timeout=2):
                     break
             if time.monotonic() > deadline:
                 raise RuntimeError(f"{cmd[0]} did not answer within {START_TIMEOUT} s")
@@ -119,7 +108,7 @@ def _daemon(cmd: Sequence[str], port: int, workdir: Path) -> Iterator[int]:
 def _drive(port: int, messages: Sequence[bytes], concurrency: int) -> dict[str, float]:
     work: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
     for message in messages:
-        work.put(_symbols(message))
+        work.put(symbols_request(message))
     for _ in range(concurrency):
         work.put(None)
     latencies: list[float] = []
@@ -130,7 +119,7 @@ def _drive(port: int, messages: Sequence[bytes], concurrency: int) -> dict[str, 
         while (request := work.get()) is not None:
             started = time.perf_counter()
             try:
-                reply = _request(port, request)
+                reply = spamc_request(port, request)
             except OSError as exc:
                 with lock:
                     errors.append(repr(exc))
@@ -158,11 +147,12 @@ def _drive(port: int, messages: Sequence[bytes], concurrency: int) -> dict[str, 
     }
 
 
-def _measure(cmd: Sequence[str], port: int, messages: Sequence[bytes], workdir: Path
-             ) -> dict[str, object]:
+def _measure(
+    cmd: Sequence[str], port: int, messages: Sequence[bytes], workdir: Path
+) -> dict[str, object]:
     with _daemon(cmd, port, workdir) as pid:
         for message in messages[:WARM_UP]:
-            _request(port, _symbols(message))
+            spamc_request(port, symbols_request(message))
         runs = {str(c): _drive(port, messages, c) for c in CONCURRENCY}
         children = _children(pid)
         memory = [_smaps(child) for child in children]
@@ -170,23 +160,50 @@ def _measure(cmd: Sequence[str], port: int, messages: Sequence[bytes], workdir: 
     return {"concurrency": runs, "children_memory": memory, "master_memory": master}
 
 
-def bench_spamd(messages: Sequence[bytes], ruleset_dir: Path | str,
-                include_spamassassin: bool = True) -> dict[str, object]:
+def bench_spamd(
+    messages: Sequence[bytes], ruleset_dir: Path | str, include_spamassassin: bool = True
+) -> dict[str, object]:
     """Both daemons with the same settings and messages; results as a JSON-able dict."""
     workdir = Path(tempfile.mkdtemp(prefix="spamd-bench-"))
     workdir.chmod(0o755)
     results: dict[str, object] = {"messages": len(messages), "children": CHILDREN}
     try:
-        common = ["-L", "-x", "-m", str(CHILDREN), "--min-children", str(CHILDREN),
-                  "--max-spare", str(CHILDREN)]
-        port = _free_port()
-        ours = [sys.executable, "-m", "spamkiln.daemon.spamd", "--ruleset", str(ruleset_dir),
-                "-i", f"127.0.0.1:{port}", "-s", str(workdir / "ours.log"), *common]
+        common = [
+            "-L",
+            "-x",
+            "-m",
+            str(CHILDREN),
+            "--min-children",
+            str(CHILDREN),
+            "--max-spare",
+            str(CHILDREN),
+        ]
+        port = free_port()
+        ours = [
+            sys.executable,
+            "-m",
+            "spamkiln.daemon.spamd",
+            "--ruleset",
+            str(ruleset_dir),
+            "-i",
+            f"127.0.0.1:{port}",
+            "-s",
+            str(workdir / "ours.log"),
+            *common,
+        ]
         results["spamkiln"] = _measure(ours, port, messages, workdir)
         if include_spamassassin and Path(DEBIAN_SPAMD).exists() and shutil.which("perl"):
-            port = _free_port()
-            theirs = [DEBIAN_SPAMD, "-i", f"127.0.0.1:{port}", "-s", str(workdir / "sa.log"),
-                      "-r", str(workdir / "sa.pid"), *common]
+            port = free_port()
+            theirs = [
+                DEBIAN_SPAMD,
+                "-i",
+                f"127.0.0.1:{port}",
+                "-s",
+                str(workdir / "sa.log"),
+                "-r",
+                str(workdir / "sa.pid"),
+                *common,
+            ]
             if os.geteuid() == 0:
                 theirs += ["-u", "nobody"]
             results["spamassassin"] = _measure(theirs, port, messages, workdir)
@@ -206,19 +223,27 @@ def format_spamd_table(results: dict[str, object]) -> str:
         if not isinstance(data, dict):
             continue
         for conc, run in data["concurrency"].items():
-            lines.append(f"| {name} | {conc} | {run['msgs_per_s']} | {run['p50_ms']} | "
-                         f"{run['p99_ms']} | {run['errors']} |")
-    lines += ["", "| daemon | process | private MiB | shared MiB | PSS MiB | RSS MiB |",
-              "|---|---|---|---|---|---|"]
+            lines.append(
+                f"| {name} | {conc} | {run['msgs_per_s']} | {run['p50_ms']} | "
+                f"{run['p99_ms']} | {run['errors']} |"
+            )
+    lines += [
+        "",
+        "| daemon | process | private MiB | shared MiB | PSS MiB | RSS MiB |",
+        "|---|---|---|---|---|---|",
+    ]
     for name in ("spamkiln", "spamassassin"):
         data = results.get(name)
         if not isinstance(data, dict):
             continue
         rows = [("master", data["master_memory"])] + [
-            (f"child {i + 1}", m) for i, m in enumerate(data["children_memory"])]
+            (f"child {i + 1}", m) for i, m in enumerate(data["children_memory"])
+        ]
         for label, m in rows:
-            lines.append(f"| {name} | {label} | {m['private_mib']} | {m['shared_mib']} | "
-                         f"{m['pss_mib']} | {m['rss_mib']} |")
+            lines.append(
+                f"| {name} | {label} | {m['private_mib']} | {m['shared_mib']} | "
+                f"{m['pss_mib']} | {m['rss_mib']} |"
+            )
     return "\n".join(lines)
 
 
@@ -226,8 +251,9 @@ def main() -> None:
     root = Path(__file__).resolve().parents[2]
     shared = Path(os.environ.get("SPAMKILN_SHARED", root.parent / "shared"))
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 200
-    files = sorted(p for p in (shared / "corpus").rglob("*") if p.is_file()
-                   and p.name != "README.md")
+    files = sorted(
+        p for p in (shared / "corpus").rglob("*") if p.is_file() and p.name != "README.md"
+    )
     step = max(1, len(files) // count)
     messages = [p.read_bytes() for p in files[::step][:count]]
     ruleset = Path(os.environ.get("SPAMKILN_RULESET", root / "build" / "golden"))
