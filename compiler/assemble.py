@@ -174,6 +174,7 @@ class _Folder:
         if node.key == "reuse" and name in self.rs.rules:
             return
         if node.key == "uri_detail":
+            args = _uri_detail_args(node.value.split(None, 1)[1:2], node.src)
             self._define(
                 Rule(
                     name,
@@ -181,11 +182,43 @@ class _Folder:
                     "body",
                     node.src,
                     f"uri_detail {node.value}",
-                    call=ir.EvalCall("check_uri_detail", (node.value,)),
+                    call=ir.EvalCall("check_uri_detail", args),
                 )
             )
             return
         self._define(Rule(name, "empty", "none", node.src, f"{node.key} {node.value}"))
+
+
+# `key op /re/` triples of a uri_detail line (Plugin::URIDetail): a pattern runs to the next
+# triple or the end of the line, so patterns may contain spaces.
+_URI_DETAIL_TRIPLE = re.compile(r"(\w+)\s+([=!]~)\s+(.+?)(?=\s+\w+\s+[=!]~\s|\s*$)")
+_URI_DETAIL_KEYS = {"raw", "type", "cleaned", "text", "domain", "host"}
+
+
+def _uri_detail_args(rest: list[str], src: Source) -> tuple[str, ...]:
+    """Flatten each criterion to (key, op, engine, exact pattern as Latin-1 text).
+
+    The regexes are translated here, at compile time, so the runtime only compiles the exact
+    pattern it is given (eval arguments are strings: bytes travel as Latin-1).
+    """
+    text = rest[0].strip() if rest else ""
+    args: list[str] = []
+    position = 0
+    for m in _URI_DETAIL_TRIPLE.finditer(text):
+        if text[position : m.start()].strip():
+            break
+        key, op, pattern = m.groups()
+        if key not in _URI_DETAIL_KEYS:
+            raise CompileError(src, f"uri_detail: unknown key {key!r}")
+        try:
+            planned = plan_pattern(pattern)
+        except RegexError as exc:
+            raise CompileError(src, f"uri_detail: bad regex {pattern!r}: {exc}") from None
+        args += [key, op, planned.exact_engine, planned.exact_pattern.decode("latin-1")]
+        position = m.end()
+    if not args or text[position:].strip():
+        raise CompileError(src, f"uri_detail: expected KEY =~ /re/ ... got {text!r}")
+    return tuple(args)
 
 
 def _text(node: ir.LineNode) -> str:
