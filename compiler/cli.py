@@ -58,7 +58,9 @@ def compile_command(
         print("sa-compile: no rule files found", file=sys.stderr)
         raise typer.Exit(2)
     result = compile_files(paths, local_tests_only=local_tests_only)
-    for diag in result.diagnostics.items:
+    # --lint shows everything; a build shows its errors (skipped lines) and counts warnings.
+    shown = result.diagnostics.items if lint else result.diagnostics.errors
+    for diag in shown:
         print(diag, file=sys.stderr)
     errors = len(result.diagnostics.errors)
     if stats:
@@ -75,7 +77,8 @@ def compile_command(
     if not quiet:
         print(
             f"sa-compile: wrote {target} ({len(result.plan.rules)} rules, {errors} errors "
-            f"skipped) in {time.perf_counter() - started:.2f}s",
+            f"skipped, {len(result.diagnostics.warnings)} warnings: see --lint) in "
+            f"{time.perf_counter() - started:.2f}s",
             file=sys.stderr,
         )
 

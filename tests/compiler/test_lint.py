@@ -96,3 +96,14 @@ def test_cli_missing_input(tmp_path: Path) -> None:
     run = _cli("--lint", tmp_path / "nope.cf", cwd=tmp_path)
     assert run.returncode == 2
     assert "no such file" in run.stderr
+
+
+def test_build_prints_errors_and_counts_warnings(tmp_path: Path) -> None:
+    rules = tmp_path / "r.cf"
+    rules.write_text("frob 1\nrequire_version 3.000000\nbody A /a/\n")
+    run = _cli("-o", tmp_path / "out", rules, cwd=tmp_path)
+    assert run.returncode == 0
+    assert f"{rules}:1: unknown directive" in run.stderr
+    assert "require_version" not in run.stderr  # the warning is only counted
+    assert "1 errors skipped, 1 warnings: see --lint" in run.stderr
+    assert (tmp_path / "out" / "compiled_rules.py").is_file()
