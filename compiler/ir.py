@@ -17,7 +17,6 @@ __all__ = [
     "And",
     "Arith",
     "Compare",
-    "CondNumber",
     "CondWord",
     "Describe",
     "Else",
@@ -143,8 +142,6 @@ class PluginTest:
 class CondWord:
     word: Literal["version", "perl_version", "local_tests_only"]
 
-
-CondNumber = Number
 
 Expr = (
     RuleRef

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 
 from . import ir
 
-__all__ = ["dependencies", "expand_rules_matching", "find_cycles", "to_python"]
+__all__ = ["contains", "dependencies", "expand_rules_matching", "find_cycles", "to_python"]
 
 _PYTHON_OPS = {"&&": "and", "||": "or"}
 
@@ -157,3 +157,17 @@ def find_cycles(graph: Mapping[str, tuple[str, ...]]) -> set[str]:
         if name not in index:
             strongconnect(name)
     return cyclic
+
+
+def contains(expr: object, kind: type) -> bool:
+    """Whether an expression tree holds a node of `kind` anywhere."""
+    stack: list[object] = [] if expr is None else [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, kind):
+            return True
+        for slot in getattr(node, "__slots__", ()):
+            value = getattr(node, slot, None)
+            if value is not None and not isinstance(value, (str, float, int)):
+                stack.append(value)
+    return False

@@ -16,6 +16,7 @@ from . import ir
 from .errors import CompileError
 from .ir import Source
 from .lexer import Line
+from .meta import contains
 
 __all__ = ["parse_line"]
 
@@ -231,6 +232,10 @@ def parse_line(line: Line) -> ir.LineNode:
     except VisitError as exc:  # a transformer callback failed: report, don't crash
         raise CompileError(line.src, f"cannot parse line: {exc.orig_exc}") from None
     if isinstance(node, ir.MetaDef):
+        if node.expr is not None and contains(node.expr, _Empty):
+            raise CompileError(
+                line.src, f"bad meta rule: empty () inside the expression of {node.name}"
+            )
         expression = line.value.split(None, 1)[1] if " " in line.value.strip() else ""
         node = ir.MetaDef(node.name, node.expr, expression.strip(), node.src)
     elif isinstance(node, ir.If):

@@ -62,7 +62,7 @@ def make_plan(
 
     for name, rule in rs.rules.items():
         if rule.type == "meta":
-            if rule.expr is not None and _contains(rule.expr, ir.RulesMatching):
+            if rule.expr is not None and meta.contains(rule.expr, ir.RulesMatching):
                 # only then: it sorts every rule name, and a compile has ~900 metas
                 rule.expr = meta.expand_rules_matching(rule.expr, score_names, name)
             meta_graph[name] = meta.dependencies(rule.expr)
@@ -86,9 +86,6 @@ def make_plan(
                     )
                 else:
                     diags.error(rule.src, f"meta {name} names an unknown rule {dep}")
-            if _has_empty_group(rule.expr):
-                diags.error(rule.src, f"meta {name}: empty () inside an expression")
-                rule.expr = None
             pr.builder = "meta"
             pr.meta_code = "0" if name in cyclic else meta.to_python(rule.expr)
             pr.builder_args = [("deps", deps)]
@@ -163,23 +160,3 @@ def make_plan(
 
     sets = [SetView(i, target, header) for (target, header, _), i in set_ids.items()]
     return Plan(planned, sets, settings, rs.plugins, rs.files, sorted(missing), rs)
-
-
-def _has_empty_group(expr: ir.Expr | None) -> bool:
-    from .parser import _Empty  # the grammar's marker for `()`
-
-    return _contains(expr, _Empty)
-
-
-def _contains(expr: object, kind: type) -> bool:
-    """Whether a meta expression tree holds a node of `kind` anywhere."""
-    stack: list[object] = [] if expr is None else [expr]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, kind):
-            return True
-        for slot in getattr(node, "__slots__", ()):
-            value = getattr(node, slot, None)
-            if value is not None and not isinstance(value, (str, float, int)):
-                stack.append(value)
-    return False

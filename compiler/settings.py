@@ -245,10 +245,6 @@ def _replace_rules(b: SettingsBuilder, node: Setting, d: Directive) -> None:
     b._list("replace_rules").extend(names)
 
 
-def _required_score(b: SettingsBuilder, node: Setting, d: Directive) -> None:
-    b._by_type(node, d)
-
-
 _SPECIAL: dict[str, Handler] = {
     "unwelcomelist_from": _unlist("welcomelist_from"),
     "unblocklist_from": _unlist("blocklist_from"),
@@ -276,7 +272,6 @@ _SPECIAL: dict[str, Handler] = {
     "tryplugin": _plugin,
     "freemail_domains": _freemail,
     "freemail_welcomelist": _freemail,
-    "required_score": _required_score,
     "replace_rules": _replace_rules,
     "uridnsbl_skip_domain": _tld_list,
     "clear_uridnsbl_skip_domain": _ignore,

@@ -117,11 +117,6 @@ class MessageContext:
     def header_values(self, spec: str) -> list[bytes]:
         return headers.get_values(self.msg, spec, self.header_context)
 
-    def header_str(self, spec: str) -> str:
-        """Decoded header text as str ('' when absent), for evals that compare strings."""
-        value = self.header(spec)
-        return value.decode("utf-8", "surrogateescape") if value else ""
-
     # ---- bodies ------------------------------------------------------------------------
     def _render(self, text: str) -> str:
         doc = parse_html(text)

@@ -162,6 +162,7 @@ BAD = [
     ("meta A B $ C", "bad meta rule"),
     ("meta A B::C", "bad meta rule"),
     ("meta A abs(B)", "bad meta rule"),
+    ("meta A B && ()", "empty () inside the expression"),
     ("body A eval:check(x y)", "bad body rule"),
     ("if version >= ", "unparseable if expression"),
     ("if foo(Bar)", "unparseable if expression"),
