@@ -1152,6 +1152,12 @@ class _NotRE2(Exception):
 
 
 _RE2_MAX_REPEAT = 1000  # re2/parse.cc kMaxRepeat: also caps the product of nested counts
+# The pre-filter does not count past this: x{n,m} with n or m above it becomes x{k,}, k <= it.
+# A counted repeat is a copy of x per count in RE2's program, and in the DFA one state per
+# count for every place a match may have started, multiplied across the patterns of a set: a
+# forked spamd child's DFA memory grew 0.45 MiB per message with exact counts in the sets.
+# Widening keeps the pre-filter a superset; the exact pattern then confirms its candidates.
+_SET_COUNT_CAP = 4
 _META = set(r"\.^$|?*+()[]{}")
 _CLASS_ESCAPE = set("\\]^-[&|~{}")
 
@@ -1368,6 +1374,9 @@ class _Emitter:
                 counted = lo > 1
             if counted and (size := (hi if hi is not None else lo)):
                 budget //= size
+        if self.mode == "set" and counted and max(lo, hi or 0) > _SET_COUNT_CAP:
+            lo, hi = min(lo, _SET_COUNT_CAP), None
+            counted = lo > 1
         inner_trivial = ctx.follow_trivial and (hi is not None and hi <= 1)
         inner = self.emit(n.body, _Ctx(inner_trivial, ctx.follow_min, ctx.in_capture, budget))
         if not isinstance(n.body, Lit | ByteSet | Never | Group | Atomic | BackRef):
@@ -1669,7 +1678,9 @@ def plan(rx: PerlRegex) -> RegexPlan:
         engine = "re2"
         # a template placeholder is filled in at scan time; the pre-filter must stand in for
         # any value
-        set_pattern = _relaxed_set_pattern(write("set")) if parser.tag_refs else exact
+        # any value; a large count would blow up the sets' DFAs (_SET_COUNT_CAP)
+        widen = parser.tag_refs or _counts_beyond(tree, _SET_COUNT_CAP)
+        set_pattern = _relaxed_set_pattern(write("set")) if widen else exact
     except _NotRE2 as exc:
         reason = str(exc.args[0])
         engine = "regex"
@@ -1689,6 +1700,21 @@ def plan(rx: PerlRegex) -> RegexPlan:
         tag_refs=tuple(dict.fromkeys(parser.tag_refs)),
         literals=required_literals(tree),
     )
+
+
+def _counts_beyond(n: Node, cap: int) -> bool:
+    """Whether some counted repeat in the tree has a bound above `cap`."""
+    if type(n) is Repeat:
+        bound = max(n.min, n.max or 0)
+        counted = not (n.max is None and n.min <= 1) and not (n.min == 0 and n.max == 1)
+        return (counted and bound > cap) or _counts_beyond(n.body, cap)
+    if type(n) is Seq:
+        return any(_counts_beyond(item, cap) for item in n.items)
+    if type(n) is Alt:
+        return any(_counts_beyond(branch, cap) for branch in n.branches)
+    if type(n) in (Group, Look, Atomic):
+        return _counts_beyond(n.body, cap)
+    return False
 
 
 _COUNT = re.compile(rb"\{(\d+)(,\d*)?\}")

@@ -32,40 +32,33 @@ every state of the literal DFA (each literal prefix followed by each byte class)
 its states: under 0.1 MB for 300 messages); and creating each set's DFA object early (one match
 on ``b""``) put 6 MB in the parent and saved nothing in the child.
 
-Measured on the build machine (2 shared cores, CPU time, best of 5 warm passes) with the
-shipped rules (ReplaceTags expanded, score set 0) over 300 corpus messages, each target fed the
-texts the scanner gives it; "+exact" adds one exact ``count`` per candidate; cold is the first
-pass of a fresh process. MB/s, old (RE2 shards of 64, empty canary) -> new (the defaults):
+Memory decides the defaults. A forked spamd child pays for every DFA state it builds, and for
+every page of the parent's it writes, and both grow with the variety of text it sees: measured
+in a child forked after loading the shipped rules, over 200 corpus messages (mallinfo2 in-use
+growth, then Private_Dirty; the same machine, ms per message in the child):
 
-=======  =====  ====  =====  ==========  ==============  ================
-target   texts  MB    rules  cold        warm            +exact
-=======  =====  ====  =====  ==========  ==============  ================
-body     4222   0.72  581    0.4 -> 0.9  3.1-4 -> 5-6.4  2.4-3 -> 3.6-4.3
-header   19500  2.26  650    5.2 -> 15   5.4 -> 22.7     4.6 -> 12.9
-rawbody  633    1.15  56     1.7 -> 11   1.9 -> 47       1.8 -> 31
-uri      2238   0.09  135    1.0 -> 1.6  6.4 -> 4.6      2.5 -> 2.2
-full     300    1.74  5      115 -> 115  190 -> 130      37 -> 30
-=======  =====  ====  =====  ==========  ==============  ================
+===========================================  ==========  ============  ========
+configuration                                DFA growth  private, MiB  ms/msg
+===========================================  ==========  ============  ========
+shards of 32, sets 64 MiB, singles 32 MiB    +89         117           14.3
+shards of 8, sets 4 MiB, singles 1 MiB       +33         60            13.2
+the same, the compiler widening large counts +20         45            10.9
+(the defaults; widening with a cap of 8: +22, 46; of 2: +23, 47)
+===========================================  ==========  ============  ========
 
-A forked child running all targets twice: private memory +281 MB (+31 MB in the second pass)
--> +128 MB (+0), 1.8 -> 4.0 MB/s in the first pass and 3.9 -> 12 MB/s in the second (exact
-counts included). The whole scanner on the same messages (ranges over runs on a shared
-machine): 66-92 -> 104-138 msgs/s, the regex stage 7.7-14.9 -> 4.1-9.1 ms/msg, the first 100
-messages of a fresh process 15-18 -> 10-14 ms/msg, process RSS 412 -> 199 MB.
+Where the 89 MiB went: four body shards 41 (32 patterns each, mostly obfuscated drug names and
+money amounts with counted repeats and no literal), one URI shard 10, probes 15 (one probe alone,
+6), exact searches 9. Each pattern in a set of its own grew 9 MiB in all (the states of a set
+multiply), but 371 one-pattern sets ran 40% slower. Warming the DFAs in the parent before the
+fork does not help: 500 other messages scanned there left the child's private memory where it
+was (the child writes into the shared states: new transitions, its work queues). With no RE2
+matching at all, the child's private memory is 15 MiB: the rest of it is the DFAs.
 
-The defaults, measured on the body lines unless said otherwise:
-
-* shard size 16 / 32 / 64: warm 4.6 / 6.0 / 0.6 MB/s (64 thrashes: the longest patterns end up
-  together), cold 1.1 / 0.9 / 0.4 MB/s; without literals 2.2 / 3.4 / 0.4. In file order instead
-  of sorted by length: 4.2 / 5.4 / 0.4, without literals 1.8 / 3.3 / 3.6. (One set of all 634
-  body patterns ran at 0.03 MB/s.)
-* max_mem 16 / 32 / 64 MiB: 1.0 (thrash) / 4.8 / 5.0 MB/s, the largest shard's DFA settling at
-  14 MB; without literals (a module compiled before them) 32 MiB thrashes: 0.84 against 3.4.
-* literal_max_owners 1 / 2 / 4 / unlimited, body + header + rawbody + uri: 0.452 / 0.455 /
-  0.446 / 0.507 s warm with exact counts, 1.68 / - / 1.16 / 1.19 s for the cold pre-filter
-  (unlimited is worst on URIs: 19 rules need "http").
-* canary ``b""`` / ``\\z``: 5.2-5.7 / 6.3-6.7 MB/s warm.
-* literal sets whose shortest member has 3 bytes, kept or sent to the shards: 5.48 / 5.55 MB/s.
+Earlier throughput figures (shards of 32 and 64 MiB sets, MB/s of body lines, warm): shard size
+16 / 32 / 64: 4.6 / 6.0 / 0.6 (64 thrashes: the longest patterns end up together); sorted by
+length rather than in file order: 5.4 -> 6.0; canary ``\\z`` against ``b""``: 6.3-6.7 against
+5.2-5.7; literal_max_owners 1 / 2 / 4 / unlimited over body + header + rawbody + uri: 0.452 /
+0.455 / 0.446 / 0.507 s (unlimited is worst on URIs: 19 rules need "http").
 
 This module knows nothing about the compiler: it gets plain bytes patterns.
 """
@@ -96,19 +89,20 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-# Patterns per RE2 set shard; see the module docstring for the measurements behind it.
-DEFAULT_SHARD_SIZE = 32
+# Patterns per RE2 set shard: smaller sets multiply fewer states (module docstring).
+DEFAULT_SHARD_SIZE = 8
 # A pattern goes to the literal scan only when each of its literals is needed by at most this
 # many patterns of the target (module docstring: 4 was fastest over all targets).
 DEFAULT_LITERAL_MAX_OWNERS = 4
-# Per RE2 set, a cap that RE2 takes lazily (the body's shards settle at 2-14 MiB each). Less
-# thrashes: at 32 MiB the shards of a module without literals do (module docstring).
-DEFAULT_MAX_MEM = 64 << 20
+# Per RE2 set, a cap on its program and DFA: when the states fill it, RE2 drops them and starts
+# again (slower, never wrong). It bounds what a spamd child's DFAs grow to (module docstring).
+DEFAULT_MAX_MEM = 4 << 20
 # The backtracking engine gets this many seconds per call; SpamAssassin has no such limit, but a
 # catastrophic pattern must not hang spamd. A timeout counts as "no match" and is logged.
 DEFAULT_TIMEOUT = 1.0
-# Single set patterns re-tested after a shard failure (and exact RE2 patterns) get this budget.
-_SINGLE_MAX_MEM = 32 << 20
+# Probes, exact RE2 patterns and set patterns re-tested alone after a shard failure: most are
+# small, and a budget a pattern outgrows only costs it speed (RE2 resets or falls back to NFA).
+_SINGLE_MAX_MEM = 1 << 20
 
 # Matches at the end of every text, so a set that ran to completion always reports it. The
 # empty pattern works too, but it makes every DFA state a matching state and RE2 then records
@@ -420,6 +414,12 @@ class TargetMatcher:
             else _Exact(p.name, p.exact_engine, p.exact_pattern, timeout)
             for p in self.patterns
         ]
+        # A candidate whose set pattern is its exact RE2 pattern has already matched: asking
+        # "does it match" again would run a second (forward and reverse) DFA for nothing.
+        self._set_is_exact = tuple(
+            p.exact_engine == "re2" and bool(p.set_pattern) and p.set_pattern == p.exact_pattern
+            for p in self.patterns
+        )
         by_literal = _literal_selected(self.patterns, literal_max_owners) if use_literals else []
         owners: dict[bytes, list[int]] = {}
         for i in by_literal:
@@ -473,6 +473,14 @@ class TargetMatcher:
             self._add_shard(members[half:])
             return
         self._shards.append(_Shard(members, rxset, canary))
+
+    def confirmed(self, index: int) -> bool:
+        """Whether `index`, returned by ``candidates(text)``, is known to match that text.
+
+        True when its set pattern, which the pre-filter ran, is its exact pattern: a caller that
+        only needs "does it match" (a count limit of 1) can skip ``count``.
+        """
+        return self._set_is_exact[index]
 
     @property
     def shard_count(self) -> int:

@@ -227,7 +227,10 @@ class Scanner:
                     continue
                 if line_no == 0 and prepared.target == "body" and "nosubject" in rule.info.tflags:
                     continue
-                found = matcher.count(index, text, limit - done, tags=tags)
+                if limit - done == 1 and matcher.confirmed(index):
+                    found = 1  # the pre-filter ran this very pattern on this text
+                else:
+                    found = matcher.count(index, text, limit - done, tags=tags)
                 if found:
                     counts[index] = done + found
                     if rule.named_groups:

@@ -19,6 +19,7 @@ import re2
 import regex
 
 from spamkiln.compiler.regex import (
+    _SET_COUNT_CAP,
     LITERAL_FOLD,
     LITERAL_MAX_COUNT,
     LITERAL_MAX_LEN,
@@ -252,13 +253,19 @@ def literal_filter_passes(literals: tuple[bytes, ...], subject: bytes) -> bool:
     return not literals or any(lit in folded for lit in literals)
 
 
+_COUNTS = re.compile(rb"\{(\d+)(?:,(\d*))?\}")
+
+
 @pytest.mark.parametrize("rule", sorted({r for r, _ in SEMANTICS}))
 def test_every_output_compiles(rule: str) -> None:
     p = plan(split_delimiters(rule))
     re2.compile(p.set_pattern, re2_options())
     if p.exact_engine == "re2":
         re2.compile(p.exact_pattern, re2_options())
-        assert p.set_pattern == p.exact_pattern and p.fallback_reason is None
+        assert p.fallback_reason is None
+        bounds = [int(n) for pair in _COUNTS.findall(p.exact_pattern) for n in pair if n]
+        # the pre-filter is the exact pattern, but with large counts widened (a superset)
+        assert p.set_pattern == p.exact_pattern or max(bounds, default=0) > _SET_COUNT_CAP
     else:
         regex.compile(p.exact_pattern)
         assert p.fallback_reason
@@ -301,8 +308,8 @@ SET_RELAXATIONS = [
     (r"/(a)x\1/", b"(?:a)x(?s:.*)"),  # back-reference widened
     ("/(?>a)b/", b"(?:a)b"),
     ("/a++b/", b"a+b"),
-    ("/a{1001}/", b"a{1000,}"),
-    ("/(?:a{1,90}){30}/", b"(?:a+){30}"),
+    ("/a{1001}/", b"a{4,}"),  # counts above _SET_COUNT_CAP are widened (and > 1000 anyway)
+    ("/(?:a{1,90}){30}/", b"(?:a+){4,}"),
     ("/a$b/", b"a(?m:$)b"),
     ("/foo$/", b"foo(?:\\n?\\z)"),
 ]
@@ -699,3 +706,25 @@ def test_class_fast_path_equals_general_loop(cls: str, flags: _Flags) -> None:
             return str(exc)
 
     assert parse("char_class") == parse("general_class")
+
+
+@pytest.mark.parametrize(
+    ("rule", "set_pattern"),
+    [
+        (r"/\bx[a-z]{2,40}y/", rb"\bx[a-z]{2,}y"),
+        (r"/a.{0,200}b/", rb"a.*b"),
+        (r"/[0-9]{26,33}/", rb"\d{%d,}" % _SET_COUNT_CAP),
+        (r"/a(?:bc){5}d/", b"a(?:bc){%d,}d" % min(5, _SET_COUNT_CAP)),
+    ],
+)
+def test_large_counts_are_widened_in_the_prefilter_only(rule: str, set_pattern: bytes) -> None:
+    """Counting in a set's DFA multiplies states; the pre-filter may match more, never less."""
+    p = plan(split_delimiters(rule))
+    assert p.exact_engine == "re2"
+    assert p.set_pattern == set_pattern
+    assert p.exact_pattern != p.set_pattern
+
+
+def test_small_counts_stay_exact() -> None:
+    p = plan(split_delimiters(r"/\bx[a-z]{0,3}y/"))
+    assert p.set_pattern == p.exact_pattern

@@ -81,6 +81,29 @@ class FailingSet:
         return None
 
 
+@pytest.mark.parametrize("shard_size", [1, 3, 64])
+def test_confirmed_candidates_are_matches(shard_size: int) -> None:
+    """A candidate is confirmed only when the pre-filter ran its exact pattern: then, and only
+    then, a "does it match" count may be skipped."""
+    m = TargetMatcher(PATTERNS, shard_size=shard_size)
+    assert [m.confirmed(i) for i in range(len(PATTERNS))] == [
+        True,
+        True,
+        True,
+        True,
+        False,
+        False,
+        False,
+        True,
+    ]
+    widened = TargetMatcher([CompiledPattern("W", b"a+b", "re2", b"a{1,3}b")])
+    assert not widened.confirmed(0)
+    for text, _ in TEXTS:
+        for i in m.candidates(text):
+            if m.confirmed(i):
+                assert m.count(i, text, 1) == 1
+
+
 def test_canary_detects_a_silently_failing_shard(caplog: pytest.LogCaptureFixture) -> None:
     m = TargetMatcher(PATTERNS, shard_size=3)
     m._shards[1].rxset = FailingSet()
