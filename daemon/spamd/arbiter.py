@@ -241,8 +241,7 @@ class Arbiter:
         if self._stale_after is None:
             return
         for child in list(self.children.values()):
-            # Read twice: a beat that lands mid-read can yield a bogus (zero) timestamp, and
-            # killing a healthy child costs its client the reply.
+            # Read twice: killing a healthy child costs its client the reply.
             if (
                 child.state != "K"
                 and child.heartbeat.age() > self._stale_after

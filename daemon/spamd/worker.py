@@ -66,11 +66,14 @@ class Heartbeat:
         self.beat()
 
     def beat(self) -> None:
-        self._FORMAT.pack_into(self._map, 0, time.monotonic())
+        # One 8-byte copy of a packed value. Not struct.pack_into: CPython zeroes the target
+        # before packing into it, and the master, reading at that instant, saw a stamp of 0.0,
+        # took the child for hung since boot and killed it mid-request.
+        self._map[: self._FORMAT.size] = self._FORMAT.pack(time.monotonic())
 
     def age(self) -> float:
         stamp = self._FORMAT.unpack_from(self._map, 0)[0]
-        if stamp <= 0.0:  # no beat recorded (seen after HUP under load): no evidence of a hang
+        if stamp <= 0.0:  # never written: no evidence of a hang either
             return 0.0
         return time.monotonic() - stamp
 

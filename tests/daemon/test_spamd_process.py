@@ -397,3 +397,37 @@ def test_heartbeat_age() -> None:
     beat._FORMAT.pack_into(beat._map, 0, 0.0)  # no stamp is no evidence of a hang
     assert beat.age() == 0.0
     beat.close()
+
+
+def _beat_in_a_loop(beat_cls: type, seconds: float) -> int:
+    """Fork a child that beats as fast as it can; count the parent's zero reads meanwhile."""
+    beat = beat_cls()
+    pid = os.fork()
+    if pid == 0:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            beat.beat()
+        os._exit(0)
+    zeros = 0
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        for _ in range(1000):
+            if beat._FORMAT.unpack_from(beat._map, 0)[0] == 0.0:
+                zeros += 1
+    os.waitpid(pid, 0)
+    beat.close()
+    return zeros
+
+
+def test_a_beat_is_never_seen_half_written() -> None:
+    """The master read a stamp of 0.0 under load and killed healthy children: struct.pack_into
+    zeroes its target before writing. The reader must never see that."""
+    from spamkiln.daemon.spamd.worker import Heartbeat
+
+    class PackInto(Heartbeat):
+        def beat(self) -> None:
+            self._FORMAT.pack_into(self._map, 0, time.monotonic())
+
+    # the old way, to show the race is visible here (a busy machine may need a few tries)
+    assert any(_beat_in_a_loop(PackInto, 1.0) for _ in range(5))
+    assert _beat_in_a_loop(Heartbeat, 1.0) == 0
