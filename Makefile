@@ -36,6 +36,7 @@ test: install
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/sa-compile --lint rules-src
 
 bench: install

@@ -78,9 +78,7 @@ class AddressList:
     def __init__(self, entries: Iterable[str]) -> None:
         self.entries = frozenset(e.lower().encode("utf-8", "surrogateescape") for e in entries)
         sources = sorted({glob_pattern(e)[1:-1] for e in self.entries})
-        self.pattern = (
-            re.compile(b"^(?:" + b"|".join(sources) + b")$") if sources else None
-        )
+        self.pattern = re.compile(b"^(?:" + b"|".join(sources) + b")$") if sources else None
 
     def __bool__(self) -> bool:
         return bool(self.entries)

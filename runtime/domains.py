@@ -156,7 +156,8 @@ class RegistryBoundaries:
         # label boundary and must not continue as a longer label or another label.
         if self.tlds:
             self.valid_tlds_pattern = (
-                r"(?<![a-zA-Z0-9-])" + tld_alternation(sorted(self.tlds))
+                r"(?<![a-zA-Z0-9-])"
+                + tld_alternation(sorted(self.tlds))
                 + r"(?!(?:[a-zA-Z0-9-]|\.[a-zA-Z0-9]))"
             )
         else:

@@ -34,6 +34,7 @@ __all__ = ["INVALID_COLOR", "HtmlDocument", "HtmlUri", "color_to_rgb", "parse_ht
 # Longest URI the reference keeps (Constants::MAX_URI_LENGTH); longer ones are cut and flagged.
 MAX_URI_LENGTH = 8192
 
+
 def _names(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
@@ -62,8 +63,7 @@ _NEWLINE_TAGS = frozenset(("br", "div"))
 _SPACE_TAGS = _names("li th td dt dd embed h1 h2 h3 h4 h5 h6")
 _PARAGRAPH_TAGS = _names("p hr blockquote pre listing plaintext xmp title")
 _URI_TAGS = _names(
-    "body table tr td a area link img frame iframe embed script form base bgsound "
-    "meta"
+    "body table tr td a area link img frame iframe embed script form base bgsound meta"
 )
 _BACKGROUND_TAGS = frozenset(("body", "table", "tr", "td"))
 _HREF_TAGS = frozenset(("a", "area", "link"))
@@ -172,9 +172,7 @@ steelblue 4682b4 tan d2b48c teal 008080 thistle d8bfd8 tomato ff6347 turquoise 4
 violet ee82ee wheat f5deb3 white ffffff whitesmoke f5f5f5 yellow ffff00 yellowgreen 9acd32
 """
 _words = _CSS3_COLORS.split()
-NAMED_COLORS: dict[str, str] = {
-    _words[i]: "#" + _words[i + 1] for i in range(0, len(_words), 2)
-}
+NAMED_COLORS: dict[str, str] = {_words[i]: "#" + _words[i + 1] for i in range(0, len(_words), 2)}
 del _words
 
 _COLORISH_RE = re.compile(r"^[#a-f0-9]*$|rgb\([\d%, ]*\)", re.IGNORECASE)
@@ -298,8 +296,7 @@ class _EntityDecoder:
     def __init__(self, amp: str) -> None:
         self.amp = amp
         self._pattern = re.compile(
-            re.escape(amp)
-            + r"(?:#(?:[xX]([0-9a-fA-F]+)|([0-9]+));?|([A-Za-z][A-Za-z0-9]*)(;?))"
+            re.escape(amp) + r"(?:#(?:[xX]([0-9a-fA-F]+)|([0-9]+));?|([A-Za-z][A-Za-z0-9]*)(;?))"
         )
 
     def _numeric(self, m: re.Match[str]) -> str | None:
@@ -1033,8 +1030,8 @@ class _Renderer(HTMLParser):
             if equiv is not None and content is not None and _CONTENT_TYPE_RE.search(equiv):
                 m = _META_CHARSET_RE.search(content)
                 if m:
-                    doc.charsets = m.group(1) if doc.charsets is None else (
-                        doc.charsets + " " + m.group(1)
+                    doc.charsets = (
+                        m.group(1) if doc.charsets is None else (doc.charsets + " " + m.group(1))
                     )
 
     # -- results -------------------------------------------------------------------------

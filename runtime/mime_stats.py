@@ -87,10 +87,23 @@ class MimeStats:
 
 _FLAG_NAMES = frozenset(
     (
-        "base64_count", "base64_encoded_text", "body_html_count", "body_text_count",
-        "faraway_charset", "missing_boundary", "multipart_alternative", "multipart_ratio",
-        "qp_count", "qp_long_line", "qp_ratio", "qp_bytes", "ascii_text_illegal",
-        "text_unicode_ratio", "attachment", "bad_iso_charset", "html_charsets",
+        "base64_count",
+        "base64_encoded_text",
+        "body_html_count",
+        "body_text_count",
+        "faraway_charset",
+        "missing_boundary",
+        "multipart_alternative",
+        "multipart_ratio",
+        "qp_count",
+        "qp_long_line",
+        "qp_ratio",
+        "qp_bytes",
+        "ascii_text_illegal",
+        "text_unicode_ratio",
+        "attachment",
+        "bad_iso_charset",
+        "html_charsets",
     )
 )
 
@@ -206,11 +219,7 @@ def _scan_leaf(
     attachment = "attachment" in disposition
     totals.leaf_types.append(media)
     counted = 0 if not attachment else None
-    if (
-        counted is not None
-        and stats.multipart_alternative
-        and media in ("text/plain", "text/html")
-    ):
+    if counted is not None and stats.multipart_alternative and media in ("text/plain", "text/html"):
         counted = len(body)
     totals.leaf_bytes.append(counted)
     if not body:
@@ -258,8 +267,7 @@ def _alternative_ratio(totals: _Totals) -> float:
     """text/plain bytes per text/html byte of the *last* alternative pair (bug 4207)."""
     text: int | None = None
     html: int | None = None
-    for media, size in zip(reversed(totals.leaf_types), reversed(totals.leaf_bytes),
-                           strict=True):
+    for media, size in zip(reversed(totals.leaf_types), reversed(totals.leaf_bytes), strict=True):
         if size is None:
             continue
         if html is None and media == "text/html":

@@ -51,9 +51,7 @@ _FLAGS = re.ASCII  # Perl matches these byte strings with ASCII-only \s, \w, \d 
 
 def _rx(pattern: str) -> re.Pattern[str]:
     """Compile a row pattern; ``<IP>`` and ``<LOCALHOST>`` stand for the address syntaxes."""
-    return re.compile(
-        pattern.replace("<IP>", IP_ADDRESS).replace("<LOCALHOST>", LOCALHOST), _FLAGS
-    )
+    return re.compile(pattern.replace("<IP>", IP_ADDRESS).replace("<LOCALHOST>", LOCALHOST), _FLAGS)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -543,8 +541,11 @@ _FAMILIES: tuple[tuple[re.Pattern[str], tuple[Format, ...]], ...] = (
         _rx(r" SMTPSVC"),
         (
             # from HELO ([192.0.2.1]) by host.example with Microsoft SMTPSVC(6.0.3790.0)
-            _row("ms-smtpsvc", r"^(\S*) \(\[(<IP>)\][^)]{0,40}\) by (\S+) with Microsoft SMTPSVC",
-                 "helo ip by"),
+            _row(
+                "ms-smtpsvc",
+                r"^(\S*) \(\[(<IP>)\][^)]{0,40}\) by (\S+) with Microsoft SMTPSVC",
+                "helo ip by",
+            ),
             _skip("ms-pickup", r"^mail pickup service by (\S+) with Microsoft SMTPSVC$"),
         ),
     ),
@@ -552,15 +553,23 @@ _FAMILIES: tuple[tuple[re.Pattern[str], tuple[Format, ...]], ...] = (
         _rx(r" with (?:Microsoft SMTP Server|mapi id) (?:\([^)]+\) )?\d+\.\d+\.\d+\.\d+(?:$| )"),
         (
             # from host.example (192.0.2.1) by mx.example (192.0.2.2) with Microsoft SMTP Server
-            _row("ms-exchange", r"^(\S+) \(\[?(<IP>)(?:%[A-Z0-9._~-]*)?\]?\) by (\S+) ",
-                 "helo ip by", fixup=lambda s, m: _set(s, id="")),
+            _row(
+                "ms-exchange",
+                r"^(\S+) \(\[?(<IP>)(?:%[A-Z0-9._~-]*)?\]?\) by (\S+) ",
+                "helo ip by",
+                fixup=lambda s, m: _set(s, id=""),
+            ),
         ),
     ),
     (
         _rx(r"\[XMail "),
         (
-            _row("xmail", r"^(\S+) \((\[?<IP>\]?)(?::\d+)\) by (\S+)(?: \(\S+\))? with \[XMail",
-                 "helo ip by", fixup=_fix_xmail),
+            _row(
+                "xmail",
+                r"^(\S+) \((\[?<IP>\]?)(?::\d+)\) by (\S+)(?: \(\S+\))? with \[XMail",
+                "helo ip by",
+                fixup=_fix_xmail,
+            ),
         ),
     ),
     (
@@ -575,13 +584,22 @@ _FAMILIES: tuple[tuple[re.Pattern[str], tuple[Format, ...]], ...] = (
         (
             _skip("exim-local", r"\bwith local(?:-\S+)? "),
             # from [192.0.2.1] (helo=h.example ident=u) by mx.example with smtp (Exim 4.96)
-            _row("exim-bare-ip", r"^\[(<IP>)\] \((.*?)\) by (\S+) ", "ip  by",
-                 fixup=_fix_comment(2)),
+            _row(
+                "exim-bare-ip", r"^\[(<IP>)\] \((.*?)\) by (\S+) ", "ip  by", fixup=_fix_comment(2)
+            ),
             # from h.example ([192.0.2.1] helo=x) by mx.example with esmtp (Exim 4.96)
-            _row("exim", r"^(\S+) \(\[(<IP>)\](.*?)\) by (\S+) ", "rdns ip  by",
-                 fixup=_fix_exim_rdns_comment),
-            _row("exim-square", r"^(\S+) \[(<IP>)\](:\d+)? by (\S+) ", "rdns ip  by",
-                 fixup=lambda s, m: _set(s, helo=s.rdns)),
+            _row(
+                "exim",
+                r"^(\S+) \(\[(<IP>)\](.*?)\) by (\S+) ",
+                "rdns ip  by",
+                fixup=_fix_exim_rdns_comment,
+            ),
+            _row(
+                "exim-square",
+                r"^(\S+) \[(<IP>)\](:\d+)? by (\S+) ",
+                "rdns ip  by",
+                fixup=lambda s, m: _set(s, helo=s.rdns),
+            ),
             _row("exim-scraps", r"", fixup=_fix_exim_scraps),
         ),
     ),
@@ -589,10 +607,20 @@ _FAMILIES: tuple[tuple[re.Pattern[str], tuple[Format, ...]], ...] = (
         _rx(r" \(Postfix\) with"),
         (
             # from helo.example (rdns.example [192.0.2.1]) by mx.example (Postfix) with ESMTP
-            _row("postfix", r"^(\S+) \((\S+) \[(<IP>)\]\) by (\S+) ", "helo rdns ip by",
-                 dns=True, fixup=_fix_unknown_rdns),
-            _row("postfix-nospace", r"^(\S+) \((\S+)\[(<IP>)\]\) by (\S+) ", "helo rdns ip by",
-                 dns=True, fixup=_fix_unknown_rdns),
+            _row(
+                "postfix",
+                r"^(\S+) \((\S+) \[(<IP>)\]\) by (\S+) ",
+                "helo rdns ip by",
+                dns=True,
+                fixup=_fix_unknown_rdns,
+            ),
+            _row(
+                "postfix-nospace",
+                r"^(\S+) \((\S+)\[(<IP>)\]\) by (\S+) ",
+                "helo rdns ip by",
+                dns=True,
+                fixup=_fix_unknown_rdns,
+            ),
         ),
     ),
     (
@@ -601,17 +629,24 @@ _FAMILIES: tuple[tuple[re.Pattern[str], tuple[Format, ...]], ...] = (
     ),
     (
         _rx(r" \(Lotus Domino "),
-        (_row("lotus-domino", r"^(\S+) \(\[(<IP>)\]\) by (\S+) \(Lotus", "helo ip by",
-              dns=False),),
+        (_row("lotus-domino", r"^(\S+) \(\[(<IP>)\]\) by (\S+) \(Lotus", "helo ip by", dns=False),),
     ),
 )
 
 # Before the families: webmail front-ends that name the client address themselves.
 _WEBMAIL: tuple[Format, ...] = (
-    _row("squirrelmail", r"(<IP>)\b(?![.-]).{10,80}by (\S+) with HTTP", "ip by",
-         guard=r" \((?:SquirrelMail|NaSMail) authenticated user "),
-    _row("aol-webmail", r"(<IP>) by (\S+) \(<IP>\) with HTTP \(WebMailUI\)", "ip by",
-         guard=(r"aol\.com", r"with HTTP \(WebMailUI\)")),
+    _row(
+        "squirrelmail",
+        r"(<IP>)\b(?![.-]).{10,80}by (\S+) with HTTP",
+        "ip by",
+        guard=r" \((?:SquirrelMail|NaSMail) authenticated user ",
+    ),
+    _row(
+        "aol-webmail",
+        r"(<IP>) by (\S+) \(<IP>\) with HTTP \(WebMailUI\)",
+        "ip by",
+        guard=(r"aol\.com", r"with HTTP \(WebMailUI\)"),
+    ),
 )
 
 # The general table, tried in order after the family rows. Rows that only skip are interleaved
@@ -619,29 +654,54 @@ _WEBMAIL: tuple[Format, ...] = (
 _GENERAL: tuple[Format, ...] = (
     _row("http-numeric-helo", r"^(<IP>) \(\[<IP>\]\) by (\S+)", "ip by", guard=r"\bwith HTTP\b"),
     # from helo.example (rdns.example [192.0.2.1]) by mx.example (8.17.1/8.17.1) with ESMTP
-    _row("sendmail", r"^(\S+) \((\S+) \[(<IP>)\].*\) by (\S+) \(", "helo rdns ip by", dns=True,
-         unless=r" by \S+ \(qmail-\S+\) with ", fixup=_fix_sendmail_ident),
-    _row("exchange-ims", r"^(\S+) \((\S+) \[(<IP>)\]\) by (\S+) with \S+ \(", "helo rdns ip by",
-         dns=True),
+    _row(
+        "sendmail",
+        r"^(\S+) \((\S+) \[(<IP>)\].*\) by (\S+) \(",
+        "helo rdns ip by",
+        dns=True,
+        unless=r" by \S+ \(qmail-\S+\) with ",
+        fixup=_fix_sendmail_ident,
+    ),
+    _row(
+        "exchange-ims",
+        r"^(\S+) \((\S+) \[(<IP>)\]\) by (\S+) with \S+ \(",
+        "helo rdns ip by",
+        dns=True,
+    ),
     _row("helo-equals", r"^(\S+) \(\[(<IP>)\] helo=(\S+)\) by (\S+) with ", "rdns ip helo by"),
     _row("attbi-unknown", r"^(\S+) \(<unknown\S*>\[(<IP>)\]\) by (\S+) ", "helo ip by"),
     _row("attbi", r"^(\S+) \((\S+\.\S+)\[(<IP>)\]\) by (\S+) ", "helo rdns ip by", dns=True),
-    _row("sendmail-ident", r"^(\S+) \((\S*)@\[(<IP>)\].*\) by (\S+) \(", "helo ident ip by",
-         dns=True),
+    _row(
+        "sendmail-ident", r"^(\S+) \((\S*)@\[(<IP>)\].*\) by (\S+) \(", "helo ident ip by", dns=True
+    ),
     _row("hotmail-web", r"by (\S+\.hotmail\.msn\.com) ", "by", fixup=_fix_hotmail_web),
-    _row("qpsmtpd", r"^(\S+) \((?:HELO|EHLO) (\S*)\) \((<IP>)\) by (\S+) \(qpsmtpd/\S+\) with "
-         r"(?:ESMTP|SMTP)", "rdns helo ip by"),
+    _row(
+        "qpsmtpd",
+        r"^(\S+) \((?:HELO|EHLO) (\S*)\) \((<IP>)\) by (\S+) \(qpsmtpd/\S+\) with "
+        r"(?:ESMTP|SMTP)",
+        "rdns helo ip by",
+    ),
     _row("lmtp-lhlo", r"^(\S+) \(LHLO (\S*)\) \((<IP>)\) by (\S+) with LMTP", "rdns helo ip by"),
-    _row("gmx", r"^(\S+) \((?:HELO|EHLO) (\S*)\) \[(<IP>)\] by (\S+) \([^)]+\) with "
-         r"(?:ESMTP|SMTP)", "rdns helo ip by"),
-    _row("smtpd-for", r"^(\S+) \(\[(<IP>)\]\) by (\S+) via smtpd \(for \S+\) with SMTP\(",
-         "helo ip by"),
+    _row(
+        "gmx",
+        r"^(\S+) \((?:HELO|EHLO) (\S*)\) \[(<IP>)\] by (\S+) \([^)]+\) with "
+        r"(?:ESMTP|SMTP)",
+        "rdns helo ip by",
+    ),
+    _row(
+        "smtpd-for",
+        r"^(\S+) \(\[(<IP>)\]\) by (\S+) via smtpd \(for \S+\) with SMTP\(",
+        "helo ip by",
+    ),
     # from rdns.example (HELO h.example) (user@192.0.2.1) by mx.example with SMTP
     # (a repeated "( \(.+\))*" is written "(?: \(.+\))?": the same strings, without the
     # exponential backtracking)
-    _row("qmail", r"^\S+(?: \((?:HELO|EHLO) \S*\))? \((?:\S+@)?\[?<IP>\]?\)"
-         r"(?: \(envelope-sender <\S+>\))? by \S+(?: \(.+\))? with (?:.* )?(?:SMTP|QMQP)(?! id )",
-         fixup=_fix_qmail),
+    _row(
+        "qmail",
+        r"^\S+(?: \((?:HELO|EHLO) \S*\))? \((?:\S+@)?\[?<IP>\]?\)"
+        r"(?: \(envelope-sender <\S+>\))? by \S+(?: \(.+\))? with (?:.* )?(?:SMTP|QMQP)(?! id )",
+        fixup=_fix_qmail,
+    ),
     _row("yahoo-web", r"^\[(<IP>)\] by (\S+) via HTTP$", "ip by", guard=r" via HTTP$"),
     _row("as-user", r"^(\S+) \( \[(<IP>)\]\).*? by (\S+) ", " ip by"),
     _row("paren-helo-ip", r"^\((\S+) \[(<IP>)\]\) by (\S+) ", "helo ip by"),
@@ -650,35 +710,71 @@ _GENERAL: tuple[Format, ...] = (
     _row("mdaemon", r"^(\S+) \[(<IP>)\] by (\S+) \[<IP>\] with ", "helo ip by", dns=True),
     _row("mdaemon-paren", r"^(\S+) \[\((<IP>)\)\] by (\S+) \(<IP>\) ", "helo ip by"),
     _row("sendmail-no-rdns", r"^(\S+) \(\[(<IP>)\]\) by (\S+) \(", "helo ip by", dns=True),
-    _row("sendmail-loose", r"^(\S+) \((\S+) \[(<IP>)\]\).*? by (\S+)\b", "helo  ip by",
-         fixup=_fix_softdnserr),
-    _row("ip-with-port", r"^(\S+) \(\[(<IP>)(?:[.:]\d+)?\]\).*? by (\S+) ", "helo ip by",
-         dns=True),
-    _row("sendmail-auth-bits", r"^(\S+) \((\S+) \[(<IP>)\]\)(?: \(authenticated bits=\d+\))? "
-         r"by (\S+) \(", "helo rdns ip by", dns=True),
+    _row(
+        "sendmail-loose",
+        r"^(\S+) \((\S+) \[(<IP>)\]\).*? by (\S+)\b",
+        "helo  ip by",
+        fixup=_fix_softdnserr,
+    ),
+    _row("ip-with-port", r"^(\S+) \(\[(<IP>)(?:[.:]\d+)?\]\).*? by (\S+) ", "helo ip by", dns=True),
+    _row(
+        "sendmail-auth-bits",
+        r"^(\S+) \((\S+) \[(<IP>)\]\)(?: \(authenticated bits=\d+\))? "
+        r"by (\S+) \(",
+        "helo rdns ip by",
+        dns=True,
+    ),
     _row("mail-fetcher", r"with (?:POP3|IMAP)", outcome=Outcome.FETCHER),
-    _row("qmail-helo-loose",
-         r"^(\S+) \((?:HELO|EHLO) ([^)]*)\) \((\S*@)?\[?(<IP>)\]?\).* by (\S+) ",
-         "rdns helo ident ip by", dns=True, fixup=_fix_trailing_at),
-    _row("qmail-loose", r"^(\S+) \((\S*@)?\[?(<IP>)\]?\).* by (\S+) ", "rdns ident ip by",
-         dns=True, fixup=_fix_rdns_is_helo),
+    _row(
+        "qmail-helo-loose",
+        r"^(\S+) \((?:HELO|EHLO) ([^)]*)\) \((\S*@)?\[?(<IP>)\]?\).* by (\S+) ",
+        "rdns helo ident ip by",
+        dns=True,
+        fixup=_fix_trailing_at,
+    ),
+    _row(
+        "qmail-loose",
+        r"^(\S+) \((\S*@)?\[?(<IP>)\]?\).* by (\S+) ",
+        "rdns ident ip by",
+        dns=True,
+        fixup=_fix_rdns_is_helo,
+    ),
     _row("outblaze-web", r"^\[(<IP>)\] by (\S+) with http for ", "ip by", guard=r" with http for "),
-    _row("smap", r"^(\S+)\((<IP>)\) by (\S+) via smap ", "rdns ip by", dns=True,
-         guard=r" via smap "),
-    _row("smap-helo", r"^(\S+)\((<IP>), (?:HELO|EHLO) (\S*)\) by (\S+) via smap ",
-         "rdns ip helo by", dns=True),
+    _row(
+        "smap", r"^(\S+)\((<IP>)\) by (\S+) via smap ", "rdns ip by", dns=True, guard=r" via smap "
+    ),
+    _row(
+        "smap-helo",
+        r"^(\S+)\((<IP>), (?:HELO|EHLO) (\S*)\) by (\S+) via smap ",
+        "rdns ip helo by",
+        dns=True,
+    ),
     _row("post-office", r"^\[(<IP>)\] by (\S+) \(Post", "ip by", guard=r" \(Post"),
     _row("argosoft", r"^\[(<IP>)\] by (\S+) \(ArGoSoft", "ip by", guard=r" \(ArGoSoft"),
     _row("interscan", r"^(<IP>) by (\S+) \((?:SMTPL|InterScan)\b", "ip by"),
     _skip("bsmtp", r"^\S+ by \S+ with BSMTP", guard=r" with BSMTP"),
-    _row("helo-rdns-ip", r"^(\S+) \((\S+) \[(<IP>)\]\) by (\S+) with ", "helo rdns ip by",
-         dns=True),
-    _row("yahoo-smtp", r"^(\S+) \((?:HELO|EHLO) (\S*)\) \((?:(\S+)@)?(<IP>).*?\) by (\S+) with ",
-         "rdns helo ident ip by", dns=True),
-    _row("communigate-account", r"^\[(<IP>)\] \((?:account \S+ )?(?:HELO|EHLO) (\S*)\) by (\S+) \(",
-         "ip helo by"),
-    _row("communigate-verified", r"^(\S+) \(\[(<IP>)\] verified\) by (\S+) \(", "rdns ip by",
-         dns=True, guard=r" \(CommuniGate Pro", fixup=lambda s, m: _set(s, helo=s.rdns)),
+    _row(
+        "helo-rdns-ip", r"^(\S+) \((\S+) \[(<IP>)\]\) by (\S+) with ", "helo rdns ip by", dns=True
+    ),
+    _row(
+        "yahoo-smtp",
+        r"^(\S+) \((?:HELO|EHLO) (\S*)\) \((?:(\S+)@)?(<IP>).*?\) by (\S+) with ",
+        "rdns helo ident ip by",
+        dns=True,
+    ),
+    _row(
+        "communigate-account",
+        r"^\[(<IP>)\] \((?:account \S+ )?(?:HELO|EHLO) (\S*)\) by (\S+) \(",
+        "ip helo by",
+    ),
+    _row(
+        "communigate-verified",
+        r"^(\S+) \(\[(<IP>)\] verified\) by (\S+) \(",
+        "rdns ip by",
+        dns=True,
+        guard=r" \(CommuniGate Pro",
+        fixup=lambda s, m: _set(s, helo=s.rdns),
+    ),
     _row("paren-bracket-ip-with", r"^\(\[(<IP>)\]\) by (\S+) with ", "ip by"),
     _row("ironport", r"^([^\d]\S+) \((<IP>)\) by (\S+) ", "helo ip by"),
     _skip("content-technologies", r"^\S+ \(\S+\) by \S+ \(Content Technologies "),
@@ -692,15 +788,20 @@ _GENERAL: tuple[Format, ...] = (
     _row("mailgate", r"^\[(<IP>)\] by (\S+) \(MailGate ", "ip by"),
     _row("unverified", r"^(\S+) \(unverified \[(<IP>)\]\) by (\S+) ", "helo ip by"),
     _row("ip-comment", r"^(<IP>) \([A-Za-z][^)]+\) by (\S+) with ", "ip by"),
-    _row("bare-ip-comment", r"^\[(<IP>)\] \(([^)]+)\) by (\S+) ", "ip  by",
-         fixup=_fix_comment(2)),
+    _row("bare-ip-comment", r"^\[(<IP>)\] \(([^)]+)\) by (\S+) ", "ip  by", fixup=_fix_comment(2)),
     _row("rdns-ident-ip", r"^(\S+) \((?:\S+@)?(<IP>)\) by (\S+) with ", "rdns ip by"),
-    _row("obtuse", r"^(\S+)\((<IP>)\)(?:, claiming to be \"(\S+)\")? via \S+ by (\S+),",
-         "rdns ip  by", fixup=_fix_obtuse),
-    _row("yahoo-login", r"^(\S+) \((\S+)@(<IP>) with login\) by (\S+\.yahoo\.com) with SMTP",
-         "helo  ip by"),
-    _row("originating-ip", r"^X-Originating-IP: (<IP>)$", "ip",
-         fixup=lambda s, m: _set(s, by="")),
+    _row(
+        "obtuse",
+        r"^(\S+)\((<IP>)\)(?:, claiming to be \"(\S+)\")? via \S+ by (\S+),",
+        "rdns ip  by",
+        fixup=_fix_obtuse,
+    ),
+    _row(
+        "yahoo-login",
+        r"^(\S+) \((\S+)@(<IP>) with login\) by (\S+\.yahoo\.com) with SMTP",
+        "helo  ip by",
+    ),
+    _row("originating-ip", r"^X-Originating-IP: (<IP>)$", "ip", fixup=lambda s, m: _set(s, by="")),
     # -- hand-overs known to carry nothing usable --
     _skip("ident-at-localhost", r"^\S+ \([^\s@]+@<LOCALHOST>\) by \S+ \("),
     _skip("exim-local-smtp", r"^\S+ \S+ by \S+ with local-e?smtp "),
@@ -713,15 +814,24 @@ _GENERAL: tuple[Format, ...] = (
     _skip("ident-bracket-localhost", r"^\S+ \(\S+@\S+ \[<LOCALHOST>\]\) "),
     _skip("courier-auth", r"^\(AUTH: \S+\) by \S+ with "),
     _skip("unix-socket", r"^localhost \(localhost \[\[UNIX: localhost\]\]\) by "),
-    _skip("amazon-internal", r"^\S+\.amazon\.com by \S+\.amazon\.com with ESMTP "
-          r"\(peer crosscheck: "),
+    _skip(
+        "amazon-internal",
+        r"^\S+\.amazon\.com by \S+\.amazon\.com with ESMTP "
+        r"\(peer crosscheck: ",
+    ),
     _skip("groupwise", r"^[^.]+ by \S+ with Novell_GroupWise"),
     _skip("raptor-firewall", r"^no\.name\.available by \S+ via smtpd \(for "),
-    _row("qmail-scanner", r"^\S+ by \S+ \(.{0,100}\) with qmail-scanner",
-         outcome=Outcome.CARRY_ENVFROM),
+    _row(
+        "qmail-scanner",
+        r"^\S+ by \S+ \(.{0,100}\) with qmail-scanner",
+        outcome=Outcome.CARRY_ENVFROM,
+    ),
     _skip("local-by", r"^\S+ by \S+ with local"),
-    _skip("cyrus-socket", r"^\S+ \(\[unix socket\]\) by \S+ \(Cyrus v[0-9]*?\.[0-9]*?\.[0-9]*?\)"
-          r" with LMTPA"),
+    _skip(
+        "cyrus-socket",
+        r"^\S+ \(\[unix socket\]\) by \S+ \(Cyrus v[0-9]*?\.[0-9]*?\.[0-9]*?\)"
+        r" with LMTPA",
+    ),
     _skip("name-by", r"^\S+ by \S+ (?:with|via|for|\()"),
     _skip("name-with-by", r"^\S+ (?:(?:with|via|for) \S+|\(unverified\)) by\b"),
     _skip("sendgrid", r"^\S+ \(unknown\) by \S+ \(SG\) with \b"),
@@ -736,9 +846,14 @@ _GENERAL: tuple[Format, ...] = (
 
 # "FROM x (rdns [ip]) BY y ID z" in capitals (simta, Rockliffe)
 _UPPERCASE: tuple[Format, ...] = (
-    _row("simta", r"^(\S+) \((\S+) \[(<IP>)\]\) BY (\S+) (?:\([^)]+\) WITH SMTP )?ID <?(\S+?)>?"
-         r"(?: FOR <[^>]+>)?$", "helo rdns ip by id", dns=True,
-         fixup=lambda s, m: _set(s, rdns="" if s.rdns == "unverified" else s.rdns)),
+    _row(
+        "simta",
+        r"^(\S+) \((\S+) \[(<IP>)\]\) BY (\S+) (?:\([^)]+\) WITH SMTP )?ID <?(\S+?)>?"
+        r"(?: FOR <[^>]+>)?$",
+        "helo rdns ip by id",
+        dns=True,
+        fixup=lambda s, m: _set(s, rdns="" if s.rdns == "unverified" else s.rdns),
+    ),
 )
 
 # "(from ..." lines

@@ -293,9 +293,7 @@ def _report_safe_form(tags: TagExpander, msg: Message, report_safe: int) -> byte
         value = fields[name] if fields[name] is not None else b"\n"
         fields[name] = _append_comment(value, b"\t(" + tag + b")")
 
-    head = b"".join(
-        name + b": " + value for name, value in fields.items() if value is not None
-    )
+    head = b"".join(name + b": " + value for name, value in fields.items() if value is not None)
     head += added_headers(tags)
     head = _copy_headers(tags, msg, head)
     received = (

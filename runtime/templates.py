@@ -577,10 +577,14 @@ def _wrap_desc(desc: bytes, first_length: int, prefix: bytes, width: int) -> byt
 
 def _log_lines(messages: object, *, redact: bool) -> tuple[bytes, bytes]:
     """A rule's test-log entries as report lines (terse) and summary lines (long)."""
-    items = [b"*REDACTED*"] if redact and messages else [
-        m.encode("utf-8", "surrogateescape") if isinstance(m, str) else bytes(m)
-        for m in messages  # type: ignore[attr-defined]
-    ]
+    items = (
+        [b"*REDACTED*"]
+        if redact and messages
+        else [
+            m.encode("utf-8", "surrogateescape") if isinstance(m, str) else bytes(m)
+            for m in messages  # type: ignore[attr-defined]
+        ]
+    )
     terse: list[bytes] = []
     long: list[bytes] = []
 
@@ -621,4 +625,3 @@ def _ace(host: bytes) -> bytes:
         return idn_to_ascii(text).encode("ascii", "surrogateescape")
     except (UnicodeError, ValueError):
         return text.encode("utf-8", "surrogateescape")
-

@@ -97,9 +97,7 @@ def url_decode(uri: str, octets: bool = False) -> str:
             out.append("".join(f"%{b:02x}" if b in _NEEDS_ESCAPE else chr(b) for b in raw))
         else:
             out.append(
-                "".join(
-                    f"%{ord(ch):02x}" if ord(ch) in _NEEDS_ESCAPE else ch for ch in piece
-                )
+                "".join(f"%{ord(ch):02x}" if ord(ch) in _NEEDS_ESCAPE else ch for ch in piece)
             )
     return "".join(out)
 
@@ -322,12 +320,15 @@ def _text_uri_regex(tlds_pattern: str, with_mail: bool = True) -> re.Pattern[byt
         rb"([a-z\d][a-z\d._-]{0,251}\." + tlds + rb")\.?(?::\d{1,5})?"
         rb"(?:/[^" + end_delim + rb"]{1,2048})?"
     )
-    known_scheme = (
-        rb"(?:(?:https?|ftp)://|(?:www\d{0,2}|ftp)\.)[^" + end_delim + rb"]{1,2048}"
-    )
+    known_scheme = rb"(?:(?:https?|ftp)://|(?:www\d{0,2}|ftp)\.)[^" + end_delim + rb"]{1,2048}"
     mail = (
-        rb"(?:mailto:[^" + end_email + rb"]{1,2048}|[^" + end_local + rb"]{1,251}@[^"
-        + end_email + rb"]{1,251})"
+        rb"(?:mailto:[^"
+        + end_email
+        + rb"]{1,2048}|[^"
+        + end_local
+        + rb"]{1,251}@[^"
+        + end_email
+        + rb"]{1,251})"
         if with_mail
         else rb"(?!)"
     )
@@ -335,8 +336,13 @@ def _text_uri_regex(tlds_pattern: str, with_mail: bool = True) -> re.Pattern[byt
         rb"(?:\b|(?<=\x1b\(.)|(?<=[" + start_delim + rb"]))"
         rb"(?:(?:(" + known_scheme + rb")(?=[" + end_delim + rb"]|\Z))"
         rb"|(?:(" + mail + rb")(?=[" + end_email + rb"]|\Z))"
-        rb"|(?:(?:^|(?<=" + scheme_less_start + rb"))(" + scheme_less + rb")(?=["
-        + end_delim + rb"]|\Z)))"
+        rb"|(?:(?:^|(?<="
+        + scheme_less_start
+        + rb"))("
+        + scheme_less
+        + rb")(?=["
+        + end_delim
+        + rb"]|\Z)))"
     )
     return re.compile(pattern, re.IGNORECASE)
 

@@ -34,8 +34,14 @@ class ScanResult:
         self.is_spam = is_spam
 
 
-def _open_and_send(hosts: list[transport.Host], opts: Options, log: Log, head: bytes,
-                   body: bytes, compressed: bool = False) -> transport.Connection:
+def _open_and_send(
+    hosts: list[transport.Host],
+    opts: Options,
+    log: Log,
+    head: bytes,
+    body: bytes,
+    compressed: bool = False,
+) -> transport.Connection:
     conn = transport.connect(hosts, opts, log)
     try:
         conn.send_request(head, body, log, zlib=compressed)
@@ -45,14 +51,16 @@ def _open_and_send(hosts: list[transport.Host], opts: Options, log: Log, head: b
     return conn
 
 
-def _read_headers(conn: transport.Connection, reply: protocol.Reply, opts: Options,
-                  log: Log) -> None:
+def _read_headers(
+    conn: transport.Connection, reply: protocol.Reply, opts: Options, log: Log
+) -> None:
     while line := conn.read_line(log):
         reply.header(line, opts, log)
 
 
-def _exchange(hosts: list[transport.Host], opts: Options, log: Log, head: bytes,
-              body: bytes) -> tuple[transport.Connection, bytes]:
+def _exchange(
+    hosts: list[transport.Host], opts: Options, log: Log, head: bytes, body: bytes
+) -> tuple[transport.Connection, bytes]:
     """Connect, send the request and read spamd's status line.
 
     Only an I/O error or timeout on that first line is retried (--filter-retries attempts in
@@ -75,8 +83,9 @@ def _exchange(hosts: list[transport.Host], opts: Options, log: Log, head: bytes,
         time.sleep(pause)
 
 
-def scan(hosts: list[transport.Host], opts: Options, username: bytes | None, message: Message,
-         log: Log) -> ScanResult:
+def scan(
+    hosts: list[transport.Host], opts: Options, username: bytes | None, message: Message, log: Log
+) -> ScanResult:
     """Send the message (or a PING) and return spamd's result; raises SpamcError."""
     body = message.body
     if opts.zlib:
@@ -106,8 +115,9 @@ def scan(hosts: list[transport.Host], opts: Options, username: bytes | None, mes
         conn.close()
 
 
-def tell(hosts: list[transport.Host], opts: Options, username: bytes | None, message: Message,
-         log: Log) -> bool:
+def tell(
+    hosts: list[transport.Host], opts: Options, username: bytes | None, message: Message, log: Log
+) -> bool:
     """Send a TELL for -L/-C; True when spamd reports having done it. Raises SpamcError."""
     head = protocol.tell_request(opts, username, len(message.body))
     conn = _open_and_send(hosts, opts, log, head, message.body)
@@ -118,4 +128,3 @@ def tell(hosts: list[transport.Host], opts: Options, username: bytes | None, mes
     finally:
         conn.close()
     return bool(reply.did & protocol.tell_success_flag(opts))
-

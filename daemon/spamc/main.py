@@ -179,8 +179,12 @@ class _Run:
         return status
 
 
-def run(argv: list[bytes], stdin_fd: int = 0, stdout_fd: int = 1,
-        default_config: bytes = DEFAULT_CONFIG_FILE) -> int:
+def run(
+    argv: list[bytes],
+    stdin_fd: int = 0,
+    stdout_fd: int = 1,
+    default_config: bytes = DEFAULT_CONFIG_FILE,
+) -> int:
     """Run spamc with argv (argv[0] is the program name); returns the exit status (0-255)."""
     log = Log()
     try:

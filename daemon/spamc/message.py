@@ -29,8 +29,14 @@ class Message:
 
     __slots__ = ("body", "kind", "post", "pre", "raw")
 
-    def __init__(self, kind: str = NONE, raw: bytes = b"", body: bytes = b"",
-                 pre: bytes = b"", post: bytes = b"") -> None:
+    def __init__(
+        self,
+        kind: str = NONE,
+        raw: bytes = b"",
+        body: bytes = b"",
+        pre: bytes = b"",
+        post: bytes = b"",
+    ) -> None:
         self.kind = kind
         self.raw = raw
         self.body = body
@@ -68,8 +74,7 @@ def read_message(fd: int, max_size: int, bsmtp: bool, log: Log) -> tuple[int, Me
         return EX_IOERR, Message()
     if len(data) > max_size:
         if not bsmtp:
-            log(b"skipped message, greater than max message size (%d bytes)" % max_size,
-                LOG_NOTICE)
+            log(b"skipped message, greater than max message size (%d bytes)" % max_size, LOG_NOTICE)
         return EX_TOOBIG, Message(ERROR, raw=data)
     if not bsmtp:
         return EX_OK, Message(RAW, raw=data, body=data)
@@ -88,11 +93,11 @@ def _find_data_line(raw: bytes) -> int:
         if newline < 0:
             return -1
         start = newline + 1
-        if raw[start:start + 4].lower() == b"data":
+        if raw[start : start + 4].lower() == b"data":
             end = start + 4
-            if raw[end:end + 1] == b"\r":
+            if raw[end : end + 1] == b"\r":
                 end += 1
-            if raw[end:end + 1] == b"\n":
+            if raw[end : end + 1] == b"\n":
                 return end + 1
             pos = end + 1  # the C code has already stepped past this byte
             continue
@@ -113,9 +118,12 @@ def _split_bsmtp(raw: bytes) -> tuple[int, Message]:
     while index < end:
         char = text[index]
         if previous == 0x0A and char == 0x2E:  # '.' at the start of a line
-            following = text[index + 1:index + 3]
-            if (index + 1 == end or following[:1] == b"\n"
-                    or (index + 2 < end and following == b"\r\n")):
+            following = text[index + 1 : index + 3]
+            if (
+                index + 1 == end
+                or following[:1] == b"\n"
+                or (index + 2 < end and following == b"\r\n")
+            ):
                 post_at = index  # the lone dot: end of the message
                 break
             if following[:1] == b".":  # stuffed dot: drop this one
@@ -128,7 +136,7 @@ def _split_bsmtp(raw: bytes) -> tuple[int, Message]:
     body = bytes(out)
     # The C client compacts the message inside its read buffer; the bytes after the compacted
     # part are left as they were. A fallback on this buffer prints exactly that.
-    modified = raw[:start] + body + raw[start + len(body):]
+    modified = raw[:start] + body + raw[start + len(body) :]
     if post_at < 0:
         return EX_DATAERR, Message(ERROR, raw=modified)
     return EX_OK, Message(BSMTP, raw=modified, body=body, pre=raw[:start], post=text[post_at:])

@@ -128,9 +128,11 @@ def version_text() -> bytes:
     """What -V prints. The first line is the C client's, for scripts that parse it."""
     import ssl  # only for -V: it is slow to import
 
-    return (b"SpamAssassin Client version 4.0.1\n"
-            b"  compiled with SSL support (" + ssl.OPENSSL_VERSION.encode() + b")\n"
-            b"  (spamkiln spamc, a Python implementation)\n")
+    return (
+        b"SpamAssassin Client version 4.0.1\n"
+        b"  compiled with SSL support (" + ssl.OPENSSL_VERSION.encode() + b")\n"
+        b"  (spamkiln spamc, a Python implementation)\n"
+    )
 
 
 class StopRun(Exception):
@@ -149,12 +151,43 @@ class Options:
     """
 
     __slots__ = (
-        "bsmtp", "check", "connect_retries", "connect_timeout", "dest", "exec_argv", "family",
-        "filter_retries", "filter_retry_sleep", "headers", "learn", "learn_type", "log_to_stderr",
-        "max_size", "ping", "port", "randomize", "report", "report_ifspam", "report_msg",
-        "report_type", "retry_sleep", "safe_fallback", "socket_path", "ssl_ca_file",
-        "ssl_ca_path", "ssl_cert", "ssl_key", "symbols", "timeout", "transport", "unavail_tempfail",
-        "use_exit_code", "use_ssl", "username", "zlib")
+        "bsmtp",
+        "check",
+        "connect_retries",
+        "connect_timeout",
+        "dest",
+        "exec_argv",
+        "family",
+        "filter_retries",
+        "filter_retry_sleep",
+        "headers",
+        "learn",
+        "learn_type",
+        "log_to_stderr",
+        "max_size",
+        "ping",
+        "port",
+        "randomize",
+        "report",
+        "report_ifspam",
+        "report_msg",
+        "report_type",
+        "retry_sleep",
+        "safe_fallback",
+        "socket_path",
+        "ssl_ca_file",
+        "ssl_ca_path",
+        "ssl_cert",
+        "ssl_key",
+        "symbols",
+        "timeout",
+        "transport",
+        "unavail_tempfail",
+        "use_exit_code",
+        "use_ssl",
+        "username",
+        "zlib",
+    )
 
     def __init__(self) -> None:
         self.transport = "localhost"  # "localhost" | "tcp" | "unix": the last of -d/-U wins
@@ -246,10 +279,12 @@ class _ArgScanner:
             return chr(letter), None
         if letter not in _SHORT_WITH_ARG:
             return self._error(
-                b"Error in argument %d, char 2: option not found %c" % (where, letter))
+                b"Error in argument %d, char 2: option not found %c" % (where, letter)
+            )
         if self.index >= len(self.words) or self.words[self.index].startswith(b"-"):
             return self._error(
-                b"Error in argument %d, char 2: argument required for option %c" % (where, letter))
+                b"Error in argument %d, char 2: argument required for option %c" % (where, letter)
+            )
         value = self.words[self.index]
         self.index += 1
         return chr(letter), value
@@ -263,7 +298,8 @@ class _ArgScanner:
         spec = _LONG_OPTIONS.get(name)
         if spec is None:
             return self._error(
-                b"Error in argument %d : option not found %s" % (self.index - 1, word))
+                b"Error in argument %d : option not found %s" % (self.index - 1, word)
+            )
         key, kind = spec
         value = inline if equals else None
         next_is_value = self.index < len(self.words) and not self.words[self.index].startswith(b"-")
@@ -272,7 +308,8 @@ class _ArgScanner:
                 if not next_is_value:
                     return self._error(
                         b"Error in argument %d : argument required for option %s"
-                        % (self.index - 1, word))
+                        % (self.index - 1, word)
+                    )
                 value = self.words[self.index]
                 self.index += 1
         elif kind == _OPTIONAL:
@@ -322,7 +359,7 @@ def parse_args(words: list[bytes], log: Log) -> Options:
             raise StopRun(EX_OK)
         if key == "e":
             assert value is not None
-            opts.exec_argv = words[scanner.index - 1:]
+            opts.exec_argv = words[scanner.index - 1 :]
             return opts  # the C client returns here: no checks below
         status = _apply(opts, key, value, log) or status
     return _check(opts, log, status)
@@ -386,15 +423,27 @@ def _apply(opts: Options, key: str, value: bytes | None, log: Log) -> int:
 
 
 _FLAG_KEYS = {
-    "B": "bsmtp", "c": "check", "y": "symbols", "r": "report_ifspam", "R": "report",
-    "headers": "headers", "K": "ping", "E": "use_exit_code", "H": "randomize", "z": "zlib",
+    "B": "bsmtp",
+    "c": "check",
+    "y": "symbols",
+    "r": "report_ifspam",
+    "R": "report",
+    "headers": "headers",
+    "K": "ping",
+    "E": "use_exit_code",
+    "H": "randomize",
+    "z": "zlib",
 }
 _NUMBER_KEYS = {
-    "connect-retries": "connect_retries", "retry-sleep": "retry_sleep",
-    "filter-retries": "filter_retries", "filter-retry-sleep": "filter_retry_sleep",
+    "connect-retries": "connect_retries",
+    "retry-sleep": "retry_sleep",
+    "filter-retries": "filter_retries",
+    "filter-retry-sleep": "filter_retry_sleep",
 }
 _PATH_KEYS = {
-    "ssl-cert": "ssl_cert", "ssl-key": "ssl_key", "ssl-ca-file": "ssl_ca_file",
+    "ssl-cert": "ssl_cert",
+    "ssl-key": "ssl_key",
+    "ssl-ca-file": "ssl_ca_file",
     "ssl-ca-path": "ssl_ca_path",
 }
 # What -L cannot be combined with, in the order the C client complains.

@@ -63,8 +63,7 @@ def _content_length(head: bytes, body_size: int, message_size: int) -> bytes:
     return head + b"Content-length: %d\r\n" % body_size
 
 
-def scan_request(opts: Options, username: bytes | None, message_size: int,
-                 body_size: int) -> bytes:
+def scan_request(opts: Options, username: bytes | None, message_size: int, body_size: int) -> bytes:
     """The request head (everything before the body) for a scan or PING.
 
     `body_size` is what is sent (the compressed size with -z). PING has no headers, only the
@@ -178,8 +177,10 @@ class Reply:
             if self.content_length < 0:
                 log(b"spamd responded with bad Content-length '%s'" % line)
             return
-        for scanner, local, remote in ((_DID_SET, SET_LOCAL, SET_REMOTE),
-                                       (_DID_REMOVE, REMOVE_LOCAL, REMOVE_REMOTE)):
+        for scanner, local, remote in (
+            (_DID_SET, SET_LOCAL, SET_REMOTE),
+            (_DID_REMOVE, REMOVE_LOCAL, REMOVE_REMOTE),
+        ):
             fields = scanner(line)
             if fields:
                 value = fields[0]
@@ -237,7 +238,7 @@ def splice_headers(out: bytes, raw: bytes, buffer_size: int, log: Log) -> bytes 
         log(b"failed to find end-of-headers")
         return None
     room = (buffer_size - 1) - len(out)
-    body = raw[start:start + max(room, 0)]
+    body = raw[start : start + max(room, 0)]
     nul = body.find(b"\0")
     if nul >= 0:
         body = body[:nul] + bytes(len(body) - nul)

@@ -51,9 +51,19 @@ _BROADCAST = "255.255.255.255"
 _UNAVAILABLE_ERRNOS = frozenset((errno.ECONNREFUSED, errno.ETIMEDOUT, errno.ENETUNREACH))
 # getaddrinfo errors that mean "this name does not resolve" (EX_NOHOST when no name works).
 _PERMANENT_GAI = frozenset(
-    getattr(_socket, name) for name in (
-        "EAI_FAMILY", "EAI_SOCKTYPE", "EAI_BADFLAGS", "EAI_NONAME", "EAI_SERVICE", "EAI_SYSTEM",
-        "EAI_MEMORY", "EAI_FAIL") if hasattr(_socket, name))
+    getattr(_socket, name)
+    for name in (
+        "EAI_FAMILY",
+        "EAI_SOCKTYPE",
+        "EAI_BADFLAGS",
+        "EAI_NONAME",
+        "EAI_SERVICE",
+        "EAI_SYSTEM",
+        "EAI_MEMORY",
+        "EAI_FAIL",
+    )
+    if hasattr(_socket, name)
+)
 # Every other getaddrinfo error (EAI_ADDRFAMILY from -4/-6, for one) ends the run with
 # EX_OSERR at once: the Debian build of the C client does not know those codes.
 
@@ -88,8 +98,12 @@ def _family(opts: Options) -> int:
 
 
 def _lookup(name: bytes | None, opts: Options) -> Host:
-    return [(family, kind, proto, sockaddr) for family, kind, proto, _canon, sockaddr
-            in _socket.getaddrinfo(name, opts.port, _family(opts), _socket.SOCK_STREAM)]
+    return [
+        (family, kind, proto, sockaddr)
+        for family, kind, proto, _canon, sockaddr in _socket.getaddrinfo(
+            name, opts.port, _family(opts), _socket.SOCK_STREAM
+        )
+    ]
 
 
 def resolve(opts: Options, log: Log) -> list[Host]:
@@ -171,8 +185,10 @@ def _connect_unix(opts: Options, log: Log) -> _socket.socket:
     if code == 0:
         return sock
     sock.close()
-    log(b"connect(AF_UNIX) to spamd using --socket='%s' failed: %s"
-        % (path, os.strerror(code).encode()))
+    log(
+        b"connect(AF_UNIX) to spamd using --socket='%s' failed: %s"
+        % (path, os.strerror(code).encode())
+    )
     raise SpamcError(connect_error_code(code))
 
 
@@ -188,8 +204,10 @@ def _connect_tcp(hosts: list[Host], opts: Options, log: Log) -> _socket.socket:
             try:
                 sock = _socket.socket(family, kind, proto)
             except OSError as exc:
-                log(b"socket(%s) to spamd failed: %s"
-                    % (_FAMILY_NAMES.get(family, b"Unknown"), os.strerror(exc.errno or 0).encode()))
+                log(
+                    b"socket(%s) to spamd failed: %s"
+                    % (_FAMILY_NAMES.get(family, b"Unknown"), os.strerror(exc.errno or 0).encode())
+                )
                 continue
             host = str(sockaddr[0]).encode()  # type: ignore[index]
             if host == _BROADCAST.encode():
@@ -204,17 +222,22 @@ def _connect_tcp(hosts: list[Host], opts: Options, log: Log) -> _socket.socket:
                 return sock
             sock.close()
             innocent = last_error == errno.ECONNREFUSED and round_number + 1 < len(hosts)
-            log(b"connect to spamd on %s failed, retrying (#%d of %d): %s"
+            log(
+                b"connect to spamd on %s failed, retrying (#%d of %d): %s"
                 % (host, round_number + 1, retries, os.strerror(last_error).encode()),
-                LOG_DEBUG if innocent else LOG_ERR)
+                LOG_DEBUG if innocent else LOG_ERR,
+            )
         if round_number + 1 < retries and not innocent:
             time.sleep(pause)
     log(b"connection attempt to spamd aborted after %d retries" % retries)
     raise SpamcError(connect_error_code(last_error))
 
 
-_FAMILY_NAMES = {_socket.AF_INET: b"PF_INET", _socket.AF_INET6: b"PF_INET6",
-                 _socket.AF_UNIX: b"PF_UNIX"}
+_FAMILY_NAMES = {
+    _socket.AF_INET: b"PF_INET",
+    _socket.AF_INET6: b"PF_INET6",
+    _socket.AF_UNIX: b"PF_UNIX",
+}
 
 
 def connect(hosts: list[Host], opts: Options, log: Log) -> Connection:
@@ -241,8 +264,10 @@ def _start_tls(raw: _socket.socket, opts: Options, log: Log) -> Connection:
             try:
                 context.load_verify_locations(opts.ssl_ca_file, opts.ssl_ca_path)
             except (OSError, ssl.SSLError) as exc:
-                log(b"error loading CA file %s or path %s: %s"
-                    % (opts.ssl_ca_file or b"(void)", opts.ssl_ca_path or b"(void)", _text(exc)))
+                log(
+                    b"error loading CA file %s or path %s: %s"
+                    % (opts.ssl_ca_file or b"(void)", opts.ssl_ca_path or b"(void)", _text(exc))
+                )
                 raise SpamcError(EX_OSERR) from exc
             context.verify_mode = ssl.CERT_REQUIRED
         if opts.ssl_cert is not None and opts.ssl_key is not None:
@@ -352,7 +377,7 @@ class Connection:
             newline = self._buffer.find(b"\n", 0, MAX_LINE)
             if newline >= 0:
                 line = self._buffer[:newline]
-                self._buffer = self._buffer[newline + 1:]
+                self._buffer = self._buffer[newline + 1 :]
                 return line[:-1] if line.endswith(b"\r") else line
             if len(self._buffer) >= MAX_LINE:
                 log(b"spamd responded with line of %d bytes, dying" % MAX_LINE)

@@ -87,8 +87,9 @@ def describe_status(status: int) -> str:
         return f"exit {os.WEXITSTATUS(status)}"
     if os.WIFSIGNALED(status):
         number = os.WTERMSIG(status)
-        word = {1: "HANGUP", 2: "interrupted", 6: "ABORTED", 9: "KILLED",
-                15: "TERMINATED"}.get(number, "DIED")
+        word = {1: "HANGUP", 2: "interrupted", 6: "ABORTED", 9: "KILLED", 15: "TERMINATED"}.get(
+            number, "DIED"
+        )
         return f"{word}, signal {number} ({number:04x})"
     if os.WIFSTOPPED(status):
         return f"stopped, signal {os.WSTOPSIG(status)}"
@@ -96,8 +97,15 @@ def describe_status(status: int) -> str:
 
 
 class Arbiter:
-    SIGNALS = (signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, signal.SIGTERM, signal.SIGCHLD,
-               signal.SIGUSR1, signal.SIGUSR2)
+    SIGNALS = (
+        signal.SIGHUP,
+        signal.SIGINT,
+        signal.SIGQUIT,
+        signal.SIGTERM,
+        signal.SIGCHLD,
+        signal.SIGUSR1,
+        signal.SIGUSR2,
+    )
 
     def __init__(
         self,
@@ -217,23 +225,25 @@ class Arbiter:
                 pid = self.spawn_child()
                 self.log.info(
                     f"prefork: adjust: {len(idle)} idle children less than {limits.min_spare} "
-                    f"minimum idle children.  Increasing spamd children: {pid} started.")
+                    f"minimum idle children.  Increasing spamd children: {pid} started."
+                )
             else:
-                self.log.info("prefork: server reached --max-children setting, consider "
-                              "raising it")
+                self.log.info("prefork: server reached --max-children setting, consider raising it")
         elif len(idle) > limits.max_spare and len(live) > limits.min_children:
             victim = max(idle, key=lambda c: c.pid)
             self._terminate(victim)
             self.log.info(
                 f"prefork: adjust: {len(idle)} idle children more than {limits.max_spare} "
-                f"maximum idle children. Decreasing spamd children: {victim.pid} killed.")
+                f"maximum idle children. Decreasing spamd children: {victim.pid} killed."
+            )
 
     def spawn_missing(self) -> None:
         """Keep at least the initial number of current-generation children alive."""
         if time.monotonic() < self._respawn_after:
             return
-        current = [c for c in self.children.values()
-                   if c.generation == self.generation and c.state != "K"]
+        current = [
+            c for c in self.children.values() if c.generation == self.generation and c.state != "K"
+        ]
         for _ in range(self.limits.initial - len(current)):
             self.spawn_child()
 
@@ -247,8 +257,10 @@ class Arbiter:
                 and child.heartbeat.age() > self._stale_after
                 and child.heartbeat.age() > self._stale_after
             ):
-                self.log.warning(f"spamd: child [{child.pid}] silent for "
-                                 f"{child.heartbeat.age():.0f} s, killing it")
+                self.log.warning(
+                    f"spamd: child [{child.pid}] silent for "
+                    f"{child.heartbeat.age():.0f} s, killing it"
+                )
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(child.pid, signal.SIGKILL)
                 child.state = "K"
@@ -292,8 +304,16 @@ class Arbiter:
                 self.log.error(f"spamd: cannot switch to the -u user: {exc}")
                 status = WORKER_BOOT_ERROR
                 return
-            worker = Worker(self.listeners, self.worker_config, self.commands, state_fd,
-                            heartbeat, self.pid, self.log, self.log_handler)
+            worker = Worker(
+                self.listeners,
+                self.worker_config,
+                self.commands,
+                state_fd,
+                heartbeat,
+                self.pid,
+                self.log,
+                self.log_handler,
+            )
             status = worker.run()
         except SystemExit as exit_:
             status = exit_.code if isinstance(exit_.code, int) else 1
@@ -321,8 +341,10 @@ class Arbiter:
                 with contextlib.suppress(OSError):
                     os.close(child.state_fd)
             child.heartbeat.close()
-            self.log.info(f"spamd: handled cleanup of child pid [{pid}] due to SIGCHLD: "
-                          f"{describe_status(status)}")
+            self.log.info(
+                f"spamd: handled cleanup of child pid [{pid}] due to SIGCHLD: "
+                f"{describe_status(status)}"
+            )
             if os.WIFEXITED(status) and os.WEXITSTATUS(status) == WORKER_BOOT_ERROR:
                 raise HaltServer("a child could not start (boot error)", exit_status=1)
             clean = os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
@@ -357,8 +379,10 @@ class Arbiter:
         release_old_objects()
         retiring = sum(1 for c in self.children.values() if c.state != "K")
         self._replace_children()
-        self.log.info(f"spamd: ruleset reloaded in {time.monotonic() - started:.1f} seconds, "
-                      f"{retiring} old children retiring")
+        self.log.info(
+            f"spamd: ruleset reloaded in {time.monotonic() - started:.1f} seconds, "
+            f"{retiring} old children retiring"
+        )
 
     def handle_usr1(self) -> None:
         """Reopen the log (spamd's parent would die on USR1: a 4.0.1 bug).

@@ -61,8 +61,9 @@ class Exchange:
 class Commands:
     """The verb handlers of one spamd; shared by every child (built before the fork)."""
 
-    def __init__(self, scanner: Scanner, settings: CommandSettings, users: UserConfig,
-                 log: Any) -> None:
+    def __init__(
+        self, scanner: Scanner, settings: CommandSettings, users: UserConfig, log: Any
+    ) -> None:
         self.scanner = scanner
         self.settings = settings
         self.users = users
@@ -83,8 +84,10 @@ class Commands:
         try:
             self._rewrite = importlib.import_module(REWRITE_MODULE)
         except ImportError as exc:
-            self.log.warning(f"spamd: {REWRITE_MODULE} unavailable ({exc}): PROCESS, HEADERS "
-                             "and REPORT will fail until it is installed")
+            self.log.warning(
+                f"spamd: {REWRITE_MODULE} unavailable ({exc}): PROCESS, HEADERS "
+                "and REPORT will fail until it is installed"
+            )
             return
         # One rewrite of each kind now: its templates, caches and the host name lookup are
         # then shared by every child instead of being built in each.
@@ -125,8 +128,10 @@ class Commands:
         headers = read_headers(exchange.stream, on_user=self._user_handler(exchange))
         if not self.settings.allow_tell or not self.learning_off:
             if self.settings.allow_tell:
-                self.log.warning("spamd: TELL refused: the ruleset enables Bayes and spamkiln "
-                                 "has no learning storage yet")
+                self.log.warning(
+                    "spamd: TELL refused: the ruleset enables Bayes and spamkiln "
+                    "has no learning storage yet"
+                )
             raise unavailable("TELL commands are not enabled, set the --allow-tell switch.")
         if headers.set_local and headers.remove_local:
             raise bad_header(b"Unable to set local and remove local in the same operation.")
@@ -142,8 +147,9 @@ class Commands:
         if headers.set_remote or headers.remove_remote:
             self.log.info("reporter: no reporting methods available, so couldn't report")
         exchange.send(tell_response([], []))
-        self.log.info(loglines.tell_line([], [], user, os.geteuid(), exchange.elapsed,
-                                         body.received))
+        self.log.info(
+            loglines.tell_line([], [], user, os.geteuid(), exchange.elapsed, body.received)
+        )
 
     # ---- the scanning verbs --------------------------------------------------------------
     def _user_handler(self, exchange: Exchange) -> Callable[[str], None]:
@@ -157,8 +163,9 @@ class Commands:
         # Left set when a deadline interrupts the read: the worker words that timeout the way
         # spamd's zlib reader does.
         exchange.reading_zlib = headers is not None and headers.compress
-        body = read_body(exchange.stream, headers, self.settings.max_message_size,
-                         warn=self.log.warning)
+        body = read_body(
+            exchange.stream, headers, self.settings.max_message_size, warn=self.log.warning
+        )
         exchange.reading_zlib = False
         return body
 
@@ -185,18 +192,34 @@ class Commands:
         score = format_score(result.score, result.required, is_spam)
         threshold = f"{result.required:.1f}"
         payload = self._payload(verb, result, exchange.peer)
-        exchange.send(scan_response(verb, request.version,
-                                    spam_header(verb, is_spam, score, threshold), payload))
+        exchange.send(
+            scan_response(
+                verb, request.version, spam_header(verb, is_spam, score, threshold), payload
+            )
+        )
         seconds = exchange.elapsed
-        self.log.info(loglines.verdict_line(is_spam, score, threshold, user, uid, seconds,
-                                            body.received))
-        self.log.info(loglines.result_line(
-            is_spam=is_spam, score=result.score, tests=result.rules, seconds=seconds,
-            size=body.received, user=user, uid=uid, threshold=threshold, peer=exchange.peer,
-            ids=ids, autolearn=self.autolearn))
+        self.log.info(
+            loglines.verdict_line(is_spam, score, threshold, user, uid, seconds, body.received)
+        )
+        self.log.info(
+            loglines.result_line(
+                is_spam=is_spam,
+                score=result.score,
+                tests=result.rules,
+                seconds=seconds,
+                size=body.received,
+                user=user,
+                uid=uid,
+                threshold=threshold,
+                peer=exchange.peer,
+                ids=ids,
+                autolearn=self.autolearn,
+            )
+        )
         if self.settings.timing:
-            self.log.info(f"timing: total {seconds * 1000:.0f} ms - scan: "
-                          f"{scan_seconds * 1000:.0f} ms")
+            self.log.info(
+                f"timing: total {seconds * 1000:.0f} ms - scan: {scan_seconds * 1000:.0f} ms"
+            )
 
     def _payload(self, verb: str, result: ScanResult, peer: Peer | None) -> bytes:
         if verb == "CHECK":

@@ -35,8 +35,10 @@ def daemonize(timeout: float = LAUNCHER_TIMEOUT) -> Callable[[], None]:
                 ok = os.read(read_end, 1) == b"1"
                 break
         if not ok:
-            sys.stderr.write(f"spamd: child process [{pid}] exited or timed out without "
-                             "signaling production of a PID file\n")
+            sys.stderr.write(
+                f"spamd: child process [{pid}] exited or timed out without "
+                "signaling production of a PID file\n"
+            )
             sys.stderr.flush()
         os._exit(0 if ok else 1)
     os.close(read_end)

@@ -268,8 +268,9 @@ def bind_all(
                     where = spec.path or f"[{spec.host}]:{spec.port}"
                     errors.append(f"{where}: {exc.strerror or exc}")
             if not bound:
-                raise UsageError(f"spamd: could not create listening socket: {'; '.join(errors)}",
-                                 exit_status=1)
+                raise UsageError(
+                    f"spamd: could not create listening socket: {'; '.join(errors)}", exit_status=1
+                )
             for error in errors:
                 warn(f"spamd: could not listen on {error}, continuing with the others")
     except BaseException:

@@ -53,8 +53,21 @@ _SYSLOG_PRIORITIES = {
 }
 _FACILITIES = {
     name: getattr(syslog, f"LOG_{name.upper()}")
-    for name in ("auth", "authpriv", "cron", "daemon", "ftp", "kern", "lpr", "mail", "news",
-                 "syslog", "user", "uucp", *(f"local{i}" for i in range(8)))
+    for name in (
+        "auth",
+        "authpriv",
+        "cron",
+        "daemon",
+        "ftp",
+        "kern",
+        "lpr",
+        "mail",
+        "news",
+        "syslog",
+        "user",
+        "uucp",
+        *(f"local{i}" for i in range(8)),
+    )
     if hasattr(syslog, f"LOG_{name.upper()}")
 }
 _ESCAPES = {0x0D: b"\\r", 0x0A: b"\\n", 0x09: b"\\t", 0x5C: b"\\\\"}
@@ -71,9 +84,9 @@ def escape(text: str) -> str:
     raw = text.encode("utf-8", "surrogateescape")
     if not _NEEDS_ESCAPE.search(raw):
         return raw.decode("ascii")
-    return _NEEDS_ESCAPE.sub(
-        lambda m: _ESCAPES.get(m[0][0], b"\\x{%02X}" % m[0][0]), raw
-    ).decode("ascii")
+    return _NEEDS_ESCAPE.sub(lambda m: _ESCAPES.get(m[0][0], b"\\x{%02X}" % m[0][0]), raw).decode(
+        "ascii"
+    )
 
 
 @dataclass(frozen=True)
@@ -85,8 +98,9 @@ class LogTarget:
     path: str = ""
 
 
-def parse_target(value: str | None, syslog_socket: str | None = None,
-                 start_dir: str | None = None) -> LogTarget:
+def parse_target(
+    value: str | None, syslog_socket: str | None = None, start_dir: str | None = None
+) -> LogTarget:
     """Map `-s` (and `--syslog-socket`) to a target the way spamd does (spamd.md section 7.1)."""
     if syslog_socket is not None and syslog_socket.lower() == "none":
         return LogTarget("stderr")
@@ -123,8 +137,9 @@ def _stderr_timestamp(now: float, fmt: str | None) -> str:
 class SpamdLogHandler(logging.Handler):
     """One handler per process tree: the master creates it and children inherit it."""
 
-    def __init__(self, target: LogTarget, timestamp_fmt: str | None = None,
-                 debug_areas: str | None = None) -> None:
+    def __init__(
+        self, target: LogTarget, timestamp_fmt: str | None = None, debug_areas: str | None = None
+    ) -> None:
         super().__init__()
         self.target = target
         self.timestamp_fmt = timestamp_fmt
@@ -244,8 +259,9 @@ def _parse_areas(value: str | None) -> frozenset[str] | None:
     return None if not areas or "all" in areas else frozenset(areas)
 
 
-def setup_logging(target: LogTarget, *, debug: str | None = None,
-                  timestamp_fmt: str | None = None) -> SpamdLogHandler:
+def setup_logging(
+    target: LogTarget, *, debug: str | None = None, timestamp_fmt: str | None = None
+) -> SpamdLogHandler:
     """Install the handler on spamd's logger and the root logger (runtime warnings)."""
     handler = SpamdLogHandler(target, timestamp_fmt, debug)
     level = logging.DEBUG if debug is not None else logging.INFO

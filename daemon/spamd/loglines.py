@@ -96,13 +96,17 @@ def message_ids(raw: bytes) -> MessageIds:
 def connection_line(peer: Peer) -> str:
     if peer.unix_path:
         return f"spamd: got connection over {peer.unix_path}"
-    return (f"spamd: connection from {peer.host} [{peer.address}]:{peer.port} "
-            f"to port {peer.local_port}, fd {peer.fd}{peer.tls}")
+    return (
+        f"spamd: connection from {peer.host} [{peer.address}]:{peer.port} "
+        f"to port {peer.local_port}, fd {peer.fd}{peer.tls}"
+    )
 
 
 def unauthorized_line(peer: Peer) -> str:
-    return (f"spamd: unauthorized connection from {peer.host} [{peer.address}]:{peer.port} "
-            f"to port {peer.local_port}, fd {peer.fd}")
+    return (
+        f"spamd: unauthorized connection from {peer.host} [{peer.address}]:{peer.port} "
+        f"to port {peer.local_port}, fd {peer.fd}"
+    )
 
 
 def checking_line(verb: str, ids: MessageIds, user: str, uid: int) -> str:
@@ -111,11 +115,14 @@ def checking_line(verb: str, ids: MessageIds, user: str, uid: int) -> str:
     return f"spamd: {action} message {ids.msgid}{aka} for {user}:{uid}"
 
 
-def verdict_line(is_spam: bool, score: str, threshold: str, user: str, uid: int,
-                 seconds: float, size: int) -> str:
+def verdict_line(
+    is_spam: bool, score: str, threshold: str, user: str, uid: int, seconds: float, size: int
+) -> str:
     what = "identified spam" if is_spam else "clean message"
-    return (f"spamd: {what} ({score}/{threshold}) for {user}:{uid} in {seconds:.1f} seconds, "
-            f"{size} bytes.")
+    return (
+        f"spamd: {what} ({score}/{threshold}) for {user}:{uid} in {seconds:.1f} seconds, "
+        f"{size} bytes."
+    )
 
 
 def result_line(
@@ -151,8 +158,9 @@ def result_line(
     return f"spamd: result: {flag} {int(score):2d} - {','.join(sorted(tests))} {','.join(extra)}"
 
 
-def tell_line(did_set: list[str], did_remove: list[str], user: str, uid: int, seconds: float,
-              size: int) -> str:
+def tell_line(
+    did_set: list[str], did_remove: list[str], user: str, uid: int, seconds: float, size: int
+) -> str:
     info = ""
     if did_set:
         info += f" Setting {','.join(did_set)} "

@@ -44,9 +44,11 @@ def _build_commands(options: Options, ruleset_dir: Path, log: object, *, fresh: 
         info=info,
         dbg=dbg,
     )
-    settings = CommandSettings(allow_tell=options.allow_tell,
-                               max_message_size=options.max_message_size,
-                               timing=options.timing)
+    settings = CommandSettings(
+        allow_tell=options.allow_tell,
+        max_message_size=options.max_message_size,
+        timing=options.timing,
+    )
     commands = Commands(load_scanner(ruleset_dir, fresh=fresh), settings, users, log)
     commands.preload()
     return commands
@@ -79,18 +81,32 @@ def run(argv: Sequence[str] | None = None) -> int:
         allowed = AllowedClients.parse(options.allowed_ips)
         tls = None
         if options.ssl:
-            tls = server_context(options.server_cert, options.server_key,
-                                 verify=options.ssl_verify, ca_file=options.ssl_ca_file,
-                                 ca_path=options.ssl_ca_path)
+            tls = server_context(
+                options.server_cert,
+                options.server_key,
+                verify=options.ssl_verify,
+                ca_file=options.ssl_ca_file,
+                ca_path=options.ssl_ca_path,
+            )
         entries = [e if not e.startswith("/") else absolute_path(e) for e in options.listen or []]
         socketpath = absolute_path(options.socketpath) if options.socketpath else None
-        groups = parse_listen_specs(entries, socketpath, port=options.port, ssl=options.ssl,
-                                    ssl_port=options.ssl_port, ipv4_only=options.ipv4_only,
-                                    ipv6_only=options.ipv6_only)
+        groups = parse_listen_specs(
+            entries,
+            socketpath,
+            port=options.port,
+            ssl=options.ssl,
+            ssl_port=options.ssl_port,
+            ipv4_only=options.ipv4_only,
+            ipv6_only=options.ipv6_only,
+        )
         ruleset_dir = Path(absolute_path(str(options.ruleset_dir)))
-        listeners = bind_all(groups, socketowner=options.socketowner,
-                             socketgroup=options.socketgroup, socketmode=options.socketmode,
-                             warn=log.warning)
+        listeners = bind_all(
+            groups,
+            socketowner=options.socketowner,
+            socketgroup=options.socketgroup,
+            socketmode=options.socketmode,
+            warn=log.warning,
+        )
         commands = _build_commands(options, ruleset_dir, log, fresh=False)
     except (UsageError, SpamkilnError, OSError) as exc:
         close_all(listeners)
@@ -103,8 +119,9 @@ def run(argv: Sequence[str] | None = None) -> int:
 
     ready = daemonize() if options.daemonize else (lambda: None)
     started_on = ", ".join(listener.describe() for listener in listeners)
-    log.info(f"spamd: server started on {started_on} (running version {SA_VERSION}, "
-             f"spamkiln {VERSION})")
+    log.info(
+        f"spamd: server started on {started_on} (running version {SA_VERSION}, spamkiln {VERSION})"
+    )
     if pidfile:
         write_pidfile(pidfile)
     log.info(f"spamd: server pid: {os.getpid()}")
@@ -114,10 +131,12 @@ def run(argv: Sequence[str] | None = None) -> int:
         listeners=listeners,
         commands=commands,
         reload_commands=lambda: _build_commands(options, ruleset_dir, log, fresh=True),
-        worker_config=WorkerConfig(options.timeout_tcp, options.timeout_child,
-                                   options.max_conn_per_child, allowed, tls),
-        limits=PoolLimits(options.max_children, options.min_children, options.min_spare,
-                          options.max_spare),
+        worker_config=WorkerConfig(
+            options.timeout_tcp, options.timeout_child, options.max_conn_per_child, allowed, tls
+        ),
+        limits=PoolLimits(
+            options.max_children, options.min_children, options.min_spare, options.max_spare
+        ),
         identity=identity,
         log=log,
         log_handler=handler,

@@ -70,127 +70,319 @@ class Setting:
 
 SETTINGS: tuple[Setting, ...] = (
     # --- listening -----------------------------------------------------------------------
-    Setting("listen", ("-i", "--listen", "--listen-ip", "--ip-address"),
-            "listen on [ssl:][host][:port] or a UNIX socket path (repeatable; default "
-            "localhost = 127.0.0.1 and ::1)", default=None, kind="append_optional",
-            const="", metavar="ADDR"),
-    Setting("port", ("-p", "--port"), "port for -i entries that give none (default 783)",
-            default=None, metavar="PORT"),
-    Setting("socketpath", ("--socketpath",), "also listen on this UNIX socket (old form of -i)",
-            metavar="PATH"),
+    Setting(
+        "listen",
+        ("-i", "--listen", "--listen-ip", "--ip-address"),
+        "listen on [ssl:][host][:port] or a UNIX socket path (repeatable; default "
+        "localhost = 127.0.0.1 and ::1)",
+        default=None,
+        kind="append_optional",
+        const="",
+        metavar="ADDR",
+    ),
+    Setting(
+        "port",
+        ("-p", "--port"),
+        "port for -i entries that give none (default 783)",
+        default=None,
+        metavar="PORT",
+    ),
+    Setting(
+        "socketpath",
+        ("--socketpath",),
+        "also listen on this UNIX socket (old form of -i)",
+        metavar="PATH",
+    ),
     Setting("socketowner", ("--socketowner",), "owner of the UNIX socket file", metavar="USER"),
     Setting("socketgroup", ("--socketgroup",), "group of the UNIX socket file", metavar="GROUP"),
-    Setting("socketmode", ("--socketmode",), "mode of the UNIX socket file (octal, 0666)",
-            default=0o666, type=_octal_mode, metavar="MODE"),
-    Setting("ipv4_only", ("-4", "--ipv4only", "--ipv4-only", "--ipv4"),
-            "IPv4 listeners only", default=False, kind="flag"),
+    Setting(
+        "socketmode",
+        ("--socketmode",),
+        "mode of the UNIX socket file (octal, 0666)",
+        default=0o666,
+        type=_octal_mode,
+        metavar="MODE",
+    ),
+    Setting(
+        "ipv4_only",
+        ("-4", "--ipv4only", "--ipv4-only", "--ipv4"),
+        "IPv4 listeners only",
+        default=False,
+        kind="flag",
+    ),
     Setting("ipv6_only", ("-6",), "IPv6 listeners only", default=False, kind="flag"),
-    Setting("allowed_ips", ("-A", "--allowed-ips"),
-            "comma list of client addresses/networks allowed over TCP (default 127.0.0.1,::1)",
-            default=None, kind="append", metavar="LIST"),
+    Setting(
+        "allowed_ips",
+        ("-A", "--allowed-ips"),
+        "comma list of client addresses/networks allowed over TCP (default 127.0.0.1,::1)",
+        default=None,
+        kind="append",
+        metavar="LIST",
+    ),
     Setting("ssl", ("--ssl",), "every TCP listener speaks TLS", default=False, kind="flag"),
-    Setting("ssl_port", ("--ssl-port",), "TLS on every TCP listener, default port for them",
-            metavar="PORT"),
-    Setting("server_key", ("--server-key",), "TLS private key (PEM)",
-            default=DEFAULT_SERVER_KEY, metavar="FILE"),
-    Setting("server_cert", ("--server-cert",), "TLS certificate chain (PEM)",
-            default=DEFAULT_SERVER_CERT, metavar="FILE"),
-    Setting("ssl_verify", ("--ssl-verify",), "require a verified client certificate",
-            default=False, kind="flag"),
+    Setting(
+        "ssl_port",
+        ("--ssl-port",),
+        "TLS on every TCP listener, default port for them",
+        metavar="PORT",
+    ),
+    Setting(
+        "server_key",
+        ("--server-key",),
+        "TLS private key (PEM)",
+        default=DEFAULT_SERVER_KEY,
+        metavar="FILE",
+    ),
+    Setting(
+        "server_cert",
+        ("--server-cert",),
+        "TLS certificate chain (PEM)",
+        default=DEFAULT_SERVER_CERT,
+        metavar="FILE",
+    ),
+    Setting(
+        "ssl_verify",
+        ("--ssl-verify",),
+        "require a verified client certificate",
+        default=False,
+        kind="flag",
+    ),
     Setting("ssl_ca_file", ("--ssl-ca-file",), "CA file for client certificates", metavar="FILE"),
-    Setting("ssl_ca_path", ("--ssl-ca-path",), "CA directory for client certificates",
-            metavar="DIR"),
+    Setting(
+        "ssl_ca_path", ("--ssl-ca-path",), "CA directory for client certificates", metavar="DIR"
+    ),
     # --- processes and limits ------------------------------------------------------------
-    Setting("max_children", ("-m", "--max-children"), "most children (values < 1 mean 5)",
-            default=5, type=_int, metavar="N"),
-    Setting("min_children", ("--min-children",), "fewest children the scaler keeps",
-            default=1, type=_int, metavar="N"),
-    Setting("min_spare", ("--min-spare",), "fork when fewer children are idle", default=1,
-            type=_int, metavar="N"),
-    Setting("max_spare", ("--max-spare",), "stop idle children above this", default=2,
-            type=_int, metavar="N"),
-    Setting("max_conn_per_child", ("--max-conn-per-child",),
-            "a child exits after serving this many connections", default=200, type=_int,
-            metavar="N"),
-    Setting("round_robin", ("--round-robin",),
-            "accepted for compatibility; children always accept for themselves",
-            default=False, kind="negatable"),
-    Setting("timeout_tcp", ("-T", "--timeout-tcp"),
-            "seconds to wait for the request line (0 = no limit)", default=30, type=_int,
-            metavar="SECS"),
-    Setting("timeout_child", ("-t", "--timeout-child"),
-            "seconds for headers, body, scan and reply (0 = no limit)", default=300, type=_int,
-            metavar="SECS"),
-    Setting("graceful_timeout", ("--graceful-timeout",),
-            "spamkiln: seconds TERM lets busy children finish before they are killed",
-            default=30, type=_int, metavar="SECS"),
-    Setting("max_message_size", ("--max-message-size",),
-            "spamkiln: refuse messages (also after zlib inflation) larger than this many bytes",
-            default=DEFAULT_MAX_MESSAGE_SIZE, type=_int, metavar="BYTES"),
-    Setting("daemonize", ("-d", "--daemonize"), "detach and run in the background",
-            default=False, kind="negatable"),
+    Setting(
+        "max_children",
+        ("-m", "--max-children"),
+        "most children (values < 1 mean 5)",
+        default=5,
+        type=_int,
+        metavar="N",
+    ),
+    Setting(
+        "min_children",
+        ("--min-children",),
+        "fewest children the scaler keeps",
+        default=1,
+        type=_int,
+        metavar="N",
+    ),
+    Setting(
+        "min_spare",
+        ("--min-spare",),
+        "fork when fewer children are idle",
+        default=1,
+        type=_int,
+        metavar="N",
+    ),
+    Setting(
+        "max_spare",
+        ("--max-spare",),
+        "stop idle children above this",
+        default=2,
+        type=_int,
+        metavar="N",
+    ),
+    Setting(
+        "max_conn_per_child",
+        ("--max-conn-per-child",),
+        "a child exits after serving this many connections",
+        default=200,
+        type=_int,
+        metavar="N",
+    ),
+    Setting(
+        "round_robin",
+        ("--round-robin",),
+        "accepted for compatibility; children always accept for themselves",
+        default=False,
+        kind="negatable",
+    ),
+    Setting(
+        "timeout_tcp",
+        ("-T", "--timeout-tcp"),
+        "seconds to wait for the request line (0 = no limit)",
+        default=30,
+        type=_int,
+        metavar="SECS",
+    ),
+    Setting(
+        "timeout_child",
+        ("-t", "--timeout-child"),
+        "seconds for headers, body, scan and reply (0 = no limit)",
+        default=300,
+        type=_int,
+        metavar="SECS",
+    ),
+    Setting(
+        "graceful_timeout",
+        ("--graceful-timeout",),
+        "spamkiln: seconds TERM lets busy children finish before they are killed",
+        default=30,
+        type=_int,
+        metavar="SECS",
+    ),
+    Setting(
+        "max_message_size",
+        ("--max-message-size",),
+        "spamkiln: refuse messages (also after zlib inflation) larger than this many bytes",
+        default=DEFAULT_MAX_MESSAGE_SIZE,
+        type=_int,
+        metavar="BYTES",
+    ),
+    Setting(
+        "daemonize",
+        ("-d", "--daemonize"),
+        "detach and run in the background",
+        default=False,
+        kind="negatable",
+    ),
     Setting("pidfile", ("-r", "--pidfile"), "write the master's pid here", metavar="FILE"),
     # --- users ---------------------------------------------------------------------------
     Setting("username", ("-u", "--username"), "children run as this user", metavar="USER"),
-    Setting("groupname", ("-g", "--groupname"), "children run with this group",
-            metavar="GROUP"),
-    Setting("user_config", ("--user-config",), "read per-user preferences (default on)",
-            default=True, kind="negatable", negations=("-x", "--nouser-config")),
-    Setting("create_prefs", ("-c", "--create-prefs"),
-            "accepted; spamkiln never writes into users' home directories",
-            default=False, kind="negatable"),
-    Setting("default_user", ("-U", "--default-user"),
-            "user the children run as when started as root without -u (default nobody)",
-            default="nobody", metavar="USER"),
-    Setting("paranoid", ("-P", "--paranoid"), "drop the request when its user is unknown",
-            default=False, kind="negatable"),
-    Setting("virtual_config_dir", ("--virtual-config-dir",),
-            "per-user preference directory pattern (%u %l %d %x %%)", metavar="PATTERN"),
-    Setting("helper_home_dir", ("-H", "--helper-home-dir"),
-            "accepted; spamkiln runs no helper programs", kind="optional", const="",
-            metavar="DIR"),
-    Setting("allow_tell", ("-l", "--allow-tell"), "accept TELL (learning) requests",
-            default=False, kind="flag"),
+    Setting("groupname", ("-g", "--groupname"), "children run with this group", metavar="GROUP"),
+    Setting(
+        "user_config",
+        ("--user-config",),
+        "read per-user preferences (default on)",
+        default=True,
+        kind="negatable",
+        negations=("-x", "--nouser-config"),
+    ),
+    Setting(
+        "create_prefs",
+        ("-c", "--create-prefs"),
+        "accepted; spamkiln never writes into users' home directories",
+        default=False,
+        kind="negatable",
+    ),
+    Setting(
+        "default_user",
+        ("-U", "--default-user"),
+        "user the children run as when started as root without -u (default nobody)",
+        default="nobody",
+        metavar="USER",
+    ),
+    Setting(
+        "paranoid",
+        ("-P", "--paranoid"),
+        "drop the request when its user is unknown",
+        default=False,
+        kind="negatable",
+    ),
+    Setting(
+        "virtual_config_dir",
+        ("--virtual-config-dir",),
+        "per-user preference directory pattern (%u %l %d %x %%)",
+        metavar="PATTERN",
+    ),
+    Setting(
+        "helper_home_dir",
+        ("-H", "--helper-home-dir"),
+        "accepted; spamkiln runs no helper programs",
+        kind="optional",
+        const="",
+        metavar="DIR",
+    ),
+    Setting(
+        "allow_tell",
+        ("-l", "--allow-tell"),
+        "accept TELL (learning) requests",
+        default=False,
+        kind="flag",
+    ),
     # --- scanning and logging ------------------------------------------------------------
-    Setting("ruleset", ("--ruleset",),
-            "spamkiln: directory of the compiled ruleset (sa-compile -o DIR)", metavar="DIR"),
-    Setting("local", ("-L", "--local"), "local tests only (spamkiln never runs network tests)",
-            default=False, kind="negatable"),
-    Setting("syslog", ("-s", "--syslog"),
-            "log target: a syslog facility, stderr, file, null or a file path (default mail)",
-            default="mail", metavar="TARGET"),
-    Setting("syslog_socket", ("--syslog-socket",), "syslog transport; none means stderr",
-            metavar="TYPE"),
-    Setting("log_timestamp_fmt", ("--log-timestamp-fmt",),
-            "strftime format of log timestamps (empty = none)", kind="optional", const="",
-            metavar="FMT"),
-    Setting("debug", ("-D", "--debug"), "debug logging", kind="optional", const="all",
-            metavar="AREAS"),
-    Setting("timing", ("--timing",), "log a timing line per scanned message", default=False,
-            kind="flag"),
-    Setting("version", ("-V", "--version"), "print the version and exit", default=False,
-            kind="flag"),
+    Setting(
+        "ruleset",
+        ("--ruleset",),
+        "spamkiln: directory of the compiled ruleset (sa-compile -o DIR)",
+        metavar="DIR",
+    ),
+    Setting(
+        "local",
+        ("-L", "--local"),
+        "local tests only (spamkiln never runs network tests)",
+        default=False,
+        kind="negatable",
+    ),
+    Setting(
+        "syslog",
+        ("-s", "--syslog"),
+        "log target: a syslog facility, stderr, file, null or a file path (default mail)",
+        default="mail",
+        metavar="TARGET",
+    ),
+    Setting(
+        "syslog_socket", ("--syslog-socket",), "syslog transport; none means stderr", metavar="TYPE"
+    ),
+    Setting(
+        "log_timestamp_fmt",
+        ("--log-timestamp-fmt",),
+        "strftime format of log timestamps (empty = none)",
+        kind="optional",
+        const="",
+        metavar="FMT",
+    ),
+    Setting(
+        "debug", ("-D", "--debug"), "debug logging", kind="optional", const="all", metavar="AREAS"
+    ),
+    Setting(
+        "timing", ("--timing",), "log a timing line per scanned message", default=False, kind="flag"
+    ),
+    Setting(
+        "version", ("-V", "--version"), "print the version and exit", default=False, kind="flag"
+    ),
     Setting("help", ("-h", "--help"), "print this help and exit", default=False, kind="flag"),
     # --- SpamAssassin options spamkiln cannot honour --------------------------------------
-    Setting("configpath", ("-C", "--configpath"),
-            "compile the rules with sa-compile and pass --ruleset instead", kind="refused"),
-    Setting("siteconfigpath", ("--siteconfigpath",),
-            "compile the site config with sa-compile and pass --ruleset instead", kind="refused"),
+    Setting(
+        "configpath",
+        ("-C", "--configpath"),
+        "compile the rules with sa-compile and pass --ruleset instead",
+        kind="refused",
+    ),
+    Setting(
+        "siteconfigpath",
+        ("--siteconfigpath",),
+        "compile the site config with sa-compile and pass --ruleset instead",
+        kind="refused",
+    ),
     Setting("cf", ("--cf",), "add the line to a rule file and recompile", kind="refused"),
     Setting("pre", ("--pre",), "add the line to a .pre file and recompile", kind="refused"),
-    Setting("sql_config", ("-q", "--sql-config"), "SQL user preferences are not supported",
-            kind="refused_flag"),
-    Setting("setuid_with_sql", ("-Q", "--setuid-with-sql"),
-            "SQL user preferences are not supported", kind="refused_flag"),
-    Setting("ldap_config", ("--ldap-config",), "LDAP user preferences are not supported",
-            kind="refused_flag"),
-    Setting("setuid_with_ldap", ("--setuid-with-ldap",),
-            "LDAP user preferences are not supported", kind="refused_flag"),
-    Setting("vpopmail", ("-v", "--vpopmail"), "vpopmail lookups are not supported",
-            kind="refused_flag"),
+    Setting(
+        "sql_config",
+        ("-q", "--sql-config"),
+        "SQL user preferences are not supported",
+        kind="refused_flag",
+    ),
+    Setting(
+        "setuid_with_sql",
+        ("-Q", "--setuid-with-sql"),
+        "SQL user preferences are not supported",
+        kind="refused_flag",
+    ),
+    Setting(
+        "ldap_config",
+        ("--ldap-config",),
+        "LDAP user preferences are not supported",
+        kind="refused_flag",
+    ),
+    Setting(
+        "setuid_with_ldap",
+        ("--setuid-with-ldap",),
+        "LDAP user preferences are not supported",
+        kind="refused_flag",
+    ),
+    Setting(
+        "vpopmail", ("-v", "--vpopmail"), "vpopmail lookups are not supported", kind="refused_flag"
+    ),
     Setting("add_from", ("-F", "--add-from"), "removed from spamd in 2.3", kind="removed"),
-    Setting("stop_at_threshold", ("-S", "--stop-at-threshold"),
-            "removed from spamd in 2.4; ignored with a warning", kind="deprecated"),
+    Setting(
+        "stop_at_threshold",
+        ("-S", "--stop-at-threshold"),
+        "removed from spamd in 2.4; ignored with a warning",
+        kind="deprecated",
+    ),
 )
 
 
@@ -238,8 +430,13 @@ class _StoreFalse(argparse.Action):
     def __init__(self, option_strings: Sequence[str], dest: str, **kw: Any) -> None:
         super().__init__(option_strings, dest, nargs=0, **kw)
 
-    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
-                 values: Any, option_string: str | None = None) -> None:
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
         setattr(namespace, self.dest, False)
 
 
@@ -259,13 +456,13 @@ def build_parser() -> argparse.ArgumentParser:
         elif s.kind == "negatable":
             parser.add_argument(*s.flags, action="store_true", **common)
             negations = list(dict.fromkeys([*s.negations, *_negated(s.flags)]))
-            parser.add_argument(*negations, action=_StoreFalse, dest=s.name,
-                                help=argparse.SUPPRESS)
+            parser.add_argument(*negations, action=_StoreFalse, dest=s.name, help=argparse.SUPPRESS)
         elif s.kind == "append":
             parser.add_argument(*s.flags, action="append", metavar=s.metavar, **common)
         elif s.kind == "append_optional":
-            parser.add_argument(*s.flags, action="append", nargs="?", const=s.const,
-                                metavar=s.metavar, **common)
+            parser.add_argument(
+                *s.flags, action="append", nargs="?", const=s.const, metavar=s.metavar, **common
+            )
         elif s.kind == "optional":
             parser.add_argument(*s.flags, nargs="?", const=s.const, metavar=s.metavar, **common)
         elif s.kind in ("refused", "removed"):
@@ -322,11 +519,14 @@ def parse_options(argv: Sequence[str]) -> Options:
         if s.kind == "removed" and given:
             raise UsageError(
                 f"spamd: the {s.flags[-1]} option has been removed from spamd, please remove "
-                "from your commandline and re-run", exit_status=2)
+                "from your commandline and re-run",
+                exit_status=2,
+            )
         if s.kind == "deprecated" and given:
             options.warnings.append(
                 f"spamd: the {s.flags[0]} option has been deprecated and is no longer "
-                "supported, ignoring")
+                "supported, ignoring"
+            )
     _normalise(options)
     return options
 

@@ -28,8 +28,9 @@ class Identity:
     home: str
 
 
-def resolve_identity(username: str | None, groupname: str | None,
-                     default_user: str = "nobody") -> Identity | None:
+def resolve_identity(
+    username: str | None, groupname: str | None, default_user: str = "nobody"
+) -> Identity | None:
     """Who children become; None when no switch is needed (not root, no -u)."""
     is_root = os.geteuid() == 0
     if username is None and not is_root:
@@ -38,11 +39,13 @@ def resolve_identity(username: str | None, groupname: str | None,
     try:
         entry = pwd.getpwnam(name)
     except KeyError:
-        raise UsageError(f"spamd: unable to determine home directory for user '{name}'",
-                         exit_status=1) from None
+        raise UsageError(
+            f"spamd: unable to determine home directory for user '{name}'", exit_status=1
+        ) from None
     if entry.pw_uid == 0:
-        raise UsageError("spamd: cannot run as nonexistent user or root with -u option",
-                         exit_status=1)
+        raise UsageError(
+            "spamd: cannot run as nonexistent user or root with -u option", exit_status=1
+        )
     gid = entry.pw_gid
     if groupname is not None:
         try:
@@ -51,8 +54,9 @@ def resolve_identity(username: str | None, groupname: str | None,
             raise UsageError(f"spamd: unknown group '{groupname}'", exit_status=1) from None
     if not is_root:
         if entry.pw_uid != os.geteuid():
-            raise UsageError(f"spamd: -u {name} needs root (running as uid {os.geteuid()})",
-                             exit_status=1)
+            raise UsageError(
+                f"spamd: -u {name} needs root (running as uid {os.geteuid()})", exit_status=1
+            )
         return None
     return Identity(entry.pw_name, entry.pw_uid, gid, entry.pw_dir)
 

@@ -271,8 +271,9 @@ def _perl_line_split(data: bytes) -> bytes:
     return stripped + b"\n" if stripped else b""
 
 
-def read_body(stream: ClientStream, headers: RequestHeaders | None, limit: int,
-              warn: object = None) -> Body:
+def read_body(
+    stream: ClientStream, headers: RequestHeaders | None, limit: int, warn: object = None
+) -> Body:
     """The message after the header block (or after the request line for protocol <= 1.0)."""
     if headers is not None and headers.compress:
         if headers.content_length is None:
@@ -280,8 +281,10 @@ def read_body(stream: ClientStream, headers: RequestHeaders | None, limit: int,
         compressed = stream.read_to_eof(limit)
         if len(compressed) > headers.content_length:
             if callable(warn):
-                warn(f"spamd: zlib read {len(compressed)} > expected_length "
-                     f"{headers.content_length_text}")
+                warn(
+                    f"spamd: zlib read {len(compressed)} > expected_length "
+                    f"{headers.content_length_text}"
+                )
             compressed = compressed[: headers.content_length]
         data = _perl_line_split(inflate(compressed, limit))
         return Body(data, len(data), None)

@@ -33,7 +33,7 @@ def scan_response(verb: str, version: float, spam: bytes, body: bytes = b"") -> 
     """The reply to a scanning command; `body` is ignored for CHECK."""
     if verb in ("PROCESS", "HEADERS"):
         if version >= 1.3:
-            return (_OK_1_1 + b"Content-length: %d\r\n" % len(body) + spam + b"\r\n\r\n" + body)
+            return _OK_1_1 + b"Content-length: %d\r\n" % len(body) + spam + b"\r\n\r\n" + body
         if version >= 1.2:
             return _OK_1_1 + b"Content-length: %d\r\n\r\n" % len(body) + body
         return _OK_1_0 + body

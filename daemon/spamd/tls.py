@@ -14,11 +14,21 @@ from .errors import UsageError
 __all__ = ["describe", "server_context"]
 
 
-def server_context(cert: str, key: str, *, verify: bool = False, ca_file: str | None = None,
-                   ca_path: str | None = None) -> ssl.SSLContext:
+def server_context(
+    cert: str,
+    key: str,
+    *,
+    verify: bool = False,
+    ca_file: str | None = None,
+    ca_path: str | None = None,
+) -> ssl.SSLContext:
     """Checked at start-up: missing files stop spamd before it forks, as spamd's do."""
-    for label, path in (("--server-cert", cert), ("--server-key", key),
-                        ("--ssl-ca-file", ca_file), ("--ssl-ca-path", ca_path)):
+    for label, path in (
+        ("--server-cert", cert),
+        ("--server-key", key),
+        ("--ssl-ca-file", ca_file),
+        ("--ssl-ca-path", ca_path),
+    ):
         if path is not None and not os.path.exists(path):
             raise UsageError(f"spamd: {label} {path} does not exist", exit_status=1)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

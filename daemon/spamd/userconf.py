@@ -57,16 +57,23 @@ def _open_confined(base: str, parts: Sequence[str]) -> bytes | None:
         fds.append(os.open(base, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC))
         for part in parts[:-1]:
             fds.append(os.open(part, flags_dir, dir_fd=fds[-1]))
-        fd = os.open(parts[-1], os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC,
-                     dir_fd=fds[-1])
+        fd = os.open(
+            parts[-1], os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=fds[-1]
+        )
         fds.append(fd)
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_PREFS_BYTES:
             return None
         return os.read(fd, MAX_PREFS_BYTES + 1)[:MAX_PREFS_BYTES]
     except OSError as exc:
-        if exc.errno not in (errno.ENOENT, errno.ENOTDIR, errno.ELOOP, errno.EACCES,
-                             errno.EPERM, errno.ENAMETOOLONG):
+        if exc.errno not in (
+            errno.ENOENT,
+            errno.ENOTDIR,
+            errno.ELOOP,
+            errno.EACCES,
+            errno.EPERM,
+            errno.ENAMETOOLONG,
+        ):
             raise
         return None
     finally:
@@ -75,8 +82,9 @@ def _open_confined(base: str, parts: Sequence[str]) -> bytes | None:
                 os.close(fd)
 
 
-def virtual_dir_parts(pattern: str, username: str, prefs_exists: Callable[[str, list[str]], bool]
-                      ) -> tuple[str, list[str]] | None:
+def virtual_dir_parts(
+    pattern: str, username: str, prefs_exists: Callable[[str, list[str]], bool]
+) -> tuple[str, list[str]] | None:
     """Expand --virtual-config-dir into (fixed base, per-user components).
 
     The user's part may not be `.`/`..` nor contain `/` (spamd's sanitising keeps dots, so
@@ -129,9 +137,17 @@ def _parse_prefs(text: str) -> tuple[float | None, int]:
 class UserConfig:
     """Per-request user handling, configured once from the command line."""
 
-    def __init__(self, *, user_config: bool, virtual_config_dir: str | None,
-                 running_with_u: bool, paranoid: bool, create_prefs: bool,
-                 info: Callable[[str], None], dbg: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        *,
+        user_config: bool,
+        virtual_config_dir: str | None,
+        running_with_u: bool,
+        paranoid: bool,
+        create_prefs: bool,
+        info: Callable[[str], None],
+        dbg: Callable[[str], None],
+    ) -> None:
         self.user_config = user_config
         self.virtual_config_dir = virtual_config_dir
         self.running_with_u = running_with_u
@@ -162,16 +178,20 @@ class UserConfig:
         data = _open_confined(entry.pw_dir, [".spamassassin", PREFS_FILE])
         if data is None:
             if self.create_prefs:
-                self.dbg(f"spamd: not creating default_prefs: {source} (spamkiln never writes "
-                         "into home directories)")
+                self.dbg(
+                    f"spamd: not creating default_prefs: {source} (spamkiln never writes "
+                    "into home directories)"
+                )
             return UserPrefs()
         return self._apply(username, data, source)
 
     def _virtual_prefs(self, username: str) -> UserPrefs:
         assert self.virtual_config_dir is not None
         expanded = virtual_dir_parts(
-            self.virtual_config_dir, username,
-            lambda base, parts: _open_confined(base, [*parts, PREFS_FILE]) is not None)
+            self.virtual_config_dir,
+            username,
+            lambda base, parts: _open_confined(base, [*parts, PREFS_FILE]) is not None,
+        )
         if expanded is None:
             self.info(f"spamd: unsafe virtual config dir for {username}: using defaults")
             return UserPrefs()
@@ -184,6 +204,8 @@ class UserConfig:
     def _apply(self, username: str, data: bytes, source: str) -> UserPrefs:
         required, ignored = _parse_prefs(data.decode("utf-8", "replace"))
         if ignored:
-            self.info(f"spamd: no per-user config for {username}: {ignored} line(s) of {source} "
-                      "ignored, only required_score is applied")
+            self.info(
+                f"spamd: no per-user config for {username}: {ignored} line(s) of {source} "
+                "ignored, only required_score is applied"
+            )
         return UserPrefs(required, source)

@@ -130,9 +130,17 @@ def _reverse_name(address: str) -> str:
 class Worker:
     """The child's whole life; `run()` returns the exit status."""
 
-    def __init__(self, listeners: Sequence[Listener], config: WorkerConfig, commands: Commands,
-                 state_fd: int, heartbeat: Heartbeat, parent_pid: int, log: Any,
-                 log_handler: Any = None) -> None:
+    def __init__(
+        self,
+        listeners: Sequence[Listener],
+        config: WorkerConfig,
+        commands: Commands,
+        state_fd: int,
+        heartbeat: Heartbeat,
+        parent_pid: int,
+        log: Any,
+        log_handler: Any = None,
+    ) -> None:
         self.listeners = list(listeners)
         self.config = config
         self.commands = commands
@@ -165,8 +173,7 @@ class Worker:
 
     def _on_usr2(self, _signum: int, frame: FrameType | None) -> None:
         msgid = self._current.last_msgid if self._current else "(none)"
-        self.log.warning(f"spamd: caught SIGUSR2 - dumping backtrace. most recent message: "
-                         f"{msgid}")
+        self.log.warning(f"spamd: caught SIGUSR2 - dumping backtrace. most recent message: {msgid}")
         for line in traceback.format_stack(frame):
             self.log.warning("spamd: " + line.rstrip().replace("\n", " | "))
 
@@ -245,12 +252,17 @@ class Worker:
             self._current = None
             _close_politely(conn)
 
-    def _greet(self, conn: socket.socket, listener: Listener
-               ) -> tuple[Peer | None, socket.socket]:
+    def _greet(self, conn: socket.socket, listener: Listener) -> tuple[Peer | None, socket.socket]:
         """Access check and TLS handshake; None when the client gets nothing at all."""
         if listener.is_unix:
-            peer = Peer("localhost", "127.0.0.1", listener.spec.path, 0, conn.fileno(),
-                        unix_path=listener.spec.path)
+            peer = Peer(
+                "localhost",
+                "127.0.0.1",
+                listener.spec.path,
+                0,
+                conn.fileno(),
+                unix_path=listener.spec.path,
+            )
             self.log.info(loglines.connection_line(peer))
             return peer, conn
         address, port = conn.getpeername()[:2]
@@ -265,8 +277,9 @@ class Worker:
             except (ssl.SSLError, OSError) as exc:
                 self.log.warning(f"spamd: TLS handshake with [{address}]:{port} failed: {exc}")
                 return None, conn
-            peer = Peer(peer.host, address, str(port), local_port, conn.fileno(),
-                        tls=describe_tls(conn))  # type: ignore[arg-type]
+            peer = Peer(
+                peer.host, address, str(port), local_port, conn.fileno(), tls=describe_tls(conn)
+            )  # type: ignore[arg-type]
         self.log.info(loglines.connection_line(peer))
         return peer, conn
 

@@ -134,9 +134,7 @@ def _is_calendar_invite(ctx: MessageContext) -> bool:
 
 
 def _compute_madiff(ctx: MessageContext) -> tuple[float, int, int]:
-    alternatives = [
-        p for p in ctx.msg.parts() if _MULTIPART_ALTERNATIVE.match(p.content_type)
-    ]
+    alternatives = [p for p in ctx.msg.parts() if _MULTIPART_ALTERNATIVE.match(p.content_type)]
     if not alternatives or _is_calendar_invite(ctx):
         return 0.0, 0, 0
     documents = _html_documents_by_part(ctx)
@@ -165,9 +163,7 @@ def _compute_madiff(ctx: MessageContext) -> tuple[float, int, int]:
         if original == 0:
             continue
         html_words, text_words = original, len(text)
-        left = sum(
-            1 for word, n in html.items() if not (word in text and n - text[word] < 1)
-        )
+        left = sum(1 for word, n in html.items() if not (word in text and n - text[word] < 1))
         difference = max(difference, left / original * 100)
     return difference, html_words, text_words
 

@@ -70,7 +70,10 @@ def html_test(ctx: MessageContext, test: str = "", *_: str) -> bool:
 
 
 def html_range(
-    ctx: MessageContext, test: str = "", minimum: str = "0", maximum: str | None = None,
+    ctx: MessageContext,
+    test: str = "",
+    minimum: str = "0",
+    maximum: str | None = None,
     *_: str,
 ) -> bool:
     """A numeric fact of some part lies in (min, max]; 'inf' (or no max) leaves it open."""
@@ -114,28 +117,20 @@ def html_tag_balance(ctx: MessageContext, tag: str = "", expression: str = "", *
     if predicate is None:
         return False
     tag = tag.rstrip("\n")
-    return any(
-        tag in doc.inside and predicate(float(doc.inside[tag])) for doc in ctx.html_docs
-    )
+    return any(tag in doc.inside and predicate(float(doc.inside[tag])) for doc in ctx.html_docs)
 
 
 def html_tag_exists(ctx: MessageContext, tag: str = "", *_: str) -> bool:
     return any(tag in doc.inside for doc in ctx.html_docs)
 
 
-def html_image_only(
-    ctx: MessageContext, minimum: str = "0", maximum: str = "0", *_: str
-) -> bool:
+def html_image_only(ctx: MessageContext, minimum: str = "0", maximum: str = "0", *_: str) -> bool:
     """HTML_IMAGE_ONLY_*: a part with an <img> and little markup around it."""
     low, high = perl_number(minimum), perl_number(maximum)
-    return any(
-        "img" in doc.inside and low < doc.length <= high for doc in ctx.html_docs
-    )
+    return any("img" in doc.inside and low < doc.length <= high for doc in ctx.html_docs)
 
 
-def html_image_ratio(
-    ctx: MessageContext, minimum: str = "0", maximum: str = "0", *_: str
-) -> bool:
+def html_image_ratio(ctx: MessageContext, minimum: str = "0", maximum: str = "0", *_: str) -> bool:
     """HTML_IMAGE_RATIO_*: few visible characters per pixel of declared image area."""
     low, high = perl_number(minimum), perl_number(maximum)
     for doc in ctx.html_docs:
@@ -190,9 +185,7 @@ def html_text_match(ctx: MessageContext, name: str = "", pattern: str = "", *_: 
     )
 
 
-def html_text_not_match(
-    ctx: MessageContext, name: str = "", pattern: str = "", *_: str
-) -> bool:
+def html_text_not_match(ctx: MessageContext, name: str = "", pattern: str = "", *_: str) -> bool:
     """Some collected text ('title', ...) does not match a regex."""
     compiled = _compile(pattern)
     if compiled is None:
@@ -226,9 +219,7 @@ def html_title_subject_ratio(ctx: MessageContext, ratio: str = "0", *_: str) -> 
 
 def check_iframe_src(ctx: MessageContext, *_: str) -> bool:
     """HTML_IFRAME_SRC: an <iframe src=...> was seen."""
-    return any(
-        "iframe" in info.types for doc in ctx.html_docs for info in doc.uris.values()
-    )
+    return any("iframe" in info.types for doc in ctx.html_docs for info in doc.uris.values())
 
 
 EVALS = {

@@ -180,8 +180,11 @@ def _in_range(
 
 
 def image_count(
-    ctx: MessageContext, kind: str = "", minimum: str | None = None,
-    maximum: str | None = None, *_: str,
+    ctx: MessageContext,
+    kind: str = "",
+    minimum: str | None = None,
+    maximum: str | None = None,
+    *_: str,
 ) -> bool:
     """How many base64 image parts of a type ('gif', 'png', 'jpeg' or 'all')."""
     if minimum is None:
@@ -190,8 +193,11 @@ def image_count(
 
 
 def pixel_coverage(
-    ctx: MessageContext, kind: str = "", minimum: str | None = None,
-    maximum: str | None = None, *_: str,
+    ctx: MessageContext,
+    kind: str = "",
+    minimum: str | None = None,
+    maximum: str | None = None,
+    *_: str,
 ) -> bool:
     """Total pixel area of the images of a type."""
     if minimum is None:
@@ -200,8 +206,12 @@ def pixel_coverage(
 
 
 def image_to_text_ratio(
-    ctx: MessageContext, kind: str = "", minimum: str | None = None,
-    maximum: str | None = None, *_: str, target: str = "body",
+    ctx: MessageContext,
+    kind: str = "",
+    minimum: str | None = None,
+    maximum: str | None = None,
+    *_: str,
+    target: str = "body",
 ) -> bool:
     """Text bytes per image pixel in [min, max): little text around big pictures.
 
@@ -226,8 +236,11 @@ def image_named(ctx: MessageContext, name: str | None = None, *_: str) -> bool:
 
 
 def image_size_exact(
-    ctx: MessageContext, kind: str = "", height: str | None = None,
-    width: str | None = None, *_: str,
+    ctx: MessageContext,
+    kind: str = "",
+    height: str | None = None,
+    width: str | None = None,
+    *_: str,
 ) -> bool:
     if height is None or width is None:
         return False
@@ -235,9 +248,13 @@ def image_size_exact(
 
 
 def image_size_range(
-    ctx: MessageContext, kind: str = "", min_height: str | None = None,
-    min_width: str | None = None, max_height: str | None = None,
-    max_width: str | None = None, *_: str,
+    ctx: MessageContext,
+    kind: str = "",
+    min_height: str | None = None,
+    min_width: str | None = None,
+    max_height: str | None = None,
+    max_width: str | None = None,
+    *_: str,
 ) -> bool:
     if min_height is None or min_width is None:
         return False

@@ -70,10 +70,19 @@ def _build_address_list(config: Config, name: str) -> AddressList | None:
 
 
 # Lists SpamAssassin defines (empty) even when no line sets them.
-_ALWAYS_DEFINED = frozenset({
-    "welcomelist_from", "blocklist_from", "welcomelist_to", "blocklist_to", "more_spam_to",
-    "all_spam_to", "welcomelist_allows_relays", "welcomelist_auth", "def_welcomelist_auth",
-})
+_ALWAYS_DEFINED = frozenset(
+    {
+        "welcomelist_from",
+        "blocklist_from",
+        "welcomelist_to",
+        "blocklist_to",
+        "more_spam_to",
+        "all_spam_to",
+        "welcomelist_allows_relays",
+        "welcomelist_auth",
+        "def_welcomelist_auth",
+    }
+)
 
 
 def address_list(config: Config, name: str) -> AddressList | None:

@@ -66,14 +66,22 @@ class Run:
     err: bytes
 
 
-def run_client(cmd: Sequence[str], args: Sequence[str], stdin: bytes | None = b"",
-               timeout: float = CLIENT_TIMEOUT, env: dict[str, str] | None = None) -> Run:
+def run_client(
+    cmd: Sequence[str],
+    args: Sequence[str],
+    stdin: bytes | None = b"",
+    timeout: float = CLIENT_TIMEOUT,
+    env: dict[str, str] | None = None,
+) -> Run:
     """Run a spamc (ours or the C one) with `args`; stdin=None means /dev/null."""
     proc = subprocess.run(
         [*cmd, *args],
         input=stdin if stdin is not None else None,
         stdin=subprocess.DEVNULL if stdin is None else None,
-        capture_output=True, timeout=timeout, env=env)
+        capture_output=True,
+        timeout=timeout,
+        env=env,
+    )
     return Run(proc.returncode, proc.stdout, proc.stderr)
 
 
@@ -153,11 +161,30 @@ def start_debian_spamd(workdir: Path, extra_args: Sequence[str] = ()) -> DebianS
     ipv6 = ipv6_loopback_works()
     socket_path = workdir / "spamd.sock"
     log = workdir / f"spamd-{port}.log"
-    cmd = [DEBIAN_SPAMD, "-L", "-x", "--allow-tell",
-           "-i", f"127.0.0.1:{port}", "-i", f"ssl:127.0.0.1:{tls_port}", "-i", str(socket_path),
-           "--server-cert", str(TLS_CERT), "--server-key", str(TLS_KEY),
-           "-m", "2", "--min-children=1", "--min-spare=1", "--max-spare=2",
-           "-r", str(workdir / f"spamd-{port}.pid"), "--syslog=stderr"]
+    cmd = [
+        DEBIAN_SPAMD,
+        "-L",
+        "-x",
+        "--allow-tell",
+        "-i",
+        f"127.0.0.1:{port}",
+        "-i",
+        f"ssl:127.0.0.1:{tls_port}",
+        "-i",
+        str(socket_path),
+        "--server-cert",
+        str(TLS_CERT),
+        "--server-key",
+        str(TLS_KEY),
+        "-m",
+        "2",
+        "--min-children=1",
+        "--min-spare=1",
+        "--max-spare=2",
+        "-r",
+        str(workdir / f"spamd-{port}.pid"),
+        "--syslog=stderr",
+    ]
     if ipv6:
         cmd += ["-i", f"[::1]:{port}"]
     if os.geteuid() == 0:
@@ -167,8 +194,14 @@ def start_debian_spamd(workdir: Path, extra_args: Sequence[str] = ()) -> DebianS
     # two clients' outputs can be compared byte for byte (only boundaries and dates vary).
     env = {**os.environ, "PERL_HASH_SEED": "0", "PERL_PERTURB_KEYS": "0"}
     with log.open("wb") as log_file:
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log_file, env=env,
-                                stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=log_file,
+            env=env,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     server = DebianSpamd("127.0.0.1", port, tls_port, socket_path, ipv6, proc, log)
     deadline = time.monotonic() + SPAMD_START_TIMEOUT
     while time.monotonic() < deadline:

@@ -80,9 +80,16 @@ def small_ruleset(tmp_path_factory: pytest.TempPathFactory) -> Path:
 # --------------------------------------------------------------------------- raw exchanges
 
 
-def exchange(address: tuple[str, int] | str, request: bytes, *, half_close: bool = True,
-             timeout: float = IO_TIMEOUT, source: str | None = None, read_limit: int | None = None,
-             tls: object = None) -> bytes:
+def exchange(
+    address: tuple[str, int] | str,
+    request: bytes,
+    *,
+    half_close: bool = True,
+    timeout: float = IO_TIMEOUT,
+    source: str | None = None,
+    read_limit: int | None = None,
+    tls: object = None,
+) -> bytes:
     """Send a request, optionally half-close, read until EOF (or `read_limit` bytes)."""
     if isinstance(address, str):
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -120,8 +127,9 @@ def exchange(address: tuple[str, int] | str, request: bytes, *, half_close: bool
     return data[:read_limit] if read_limit is not None else data
 
 
-def scan_request(verb: str, message: bytes, *, version: str = "1.5",
-                 extra: Sequence[str] = ()) -> bytes:
+def scan_request(
+    verb: str, message: bytes, *, version: str = "1.5", extra: Sequence[str] = ()
+) -> bytes:
     head = f"{verb} SPAMC/{version}\r\n" + "".join(f"{h}\r\n" for h in extra)
     return head.encode() + b"Content-length: %d\r\n\r\n" % len(message) + message
 
@@ -218,14 +226,21 @@ def client_tls() -> ssl.SSLContext:
 
 def pong(address: tuple[str, int] | str, timeout: float = 2.0, tls: bool = False) -> bool:
     try:
-        return exchange(address, b"PING SPAMC/1.5\r\n\r\n", timeout=timeout,
-                        tls=client_tls() if tls else None).startswith(b"SPAMD/1.5 0 PONG")
+        return exchange(
+            address, b"PING SPAMC/1.5\r\n\r\n", timeout=timeout, tls=client_tls() if tls else None
+        ).startswith(b"SPAMD/1.5 0 PONG")
     except OSError:
         return False
 
 
-def start_our_spamd(workdir: Path, ruleset: Path, args: Sequence[str] = (), *,
-                    port: int | None = None, listen: bool = True) -> OurSpamd:
+def start_our_spamd(
+    workdir: Path,
+    ruleset: Path,
+    args: Sequence[str] = (),
+    *,
+    port: int | None = None,
+    listen: bool = True,
+) -> OurSpamd:
     """Our spamd in the foreground (own session), logging to a file; waits for PONG."""
     workdir.mkdir(parents=True, exist_ok=True)
     port = port or free_port()
@@ -234,8 +249,14 @@ def start_our_spamd(workdir: Path, ruleset: Path, args: Sequence[str] = (), *,
     if listen:
         cmd += ["-i", f"127.0.0.1:{port}"]
     cmd += list(args)
-    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, start_new_session=True, cwd=workdir)
+    proc = subprocess.Popen(
+        cmd,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        cwd=workdir,
+    )
     server = OurSpamd(proc, port, log, workdir, extra=list(args))
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
@@ -250,8 +271,9 @@ def start_our_spamd(workdir: Path, ruleset: Path, args: Sequence[str] = (), *,
 
 
 @contextlib.contextmanager
-def running_spamd(workdir: Path, ruleset: Path, args: Sequence[str] = (),
-                  **kw: object) -> Iterator[OurSpamd]:
+def running_spamd(
+    workdir: Path, ruleset: Path, args: Sequence[str] = (), **kw: object
+) -> Iterator[OurSpamd]:
     server = start_our_spamd(workdir, ruleset, args, **kw)  # type: ignore[arg-type]
     try:
         yield server
@@ -260,9 +282,11 @@ def running_spamd(workdir: Path, ruleset: Path, args: Sequence[str] = (),
 
 
 @pytest.fixture(scope="session")
-def our_spamd_g(golden_ruleset: Path, tmp_path_factory: pytest.TempPathFactory
-                ) -> Iterator[OurSpamd]:
+def our_spamd_g(
+    golden_ruleset: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[OurSpamd]:
     """Configured like the golden server G: -L, --allow-tell, no user config, 2 children."""
-    with running_spamd(tmp_path_factory.mktemp("spamd-g"), golden_ruleset,
-                       ["-L", "-l", "-x", "-m", "2"]) as server:
+    with running_spamd(
+        tmp_path_factory.mktemp("spamd-g"), golden_ruleset, ["-L", "-l", "-x", "-m", "2"]
+    ) as server:
         yield server

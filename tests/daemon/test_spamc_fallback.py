@@ -35,8 +35,20 @@ HAM = corpus_message("easy-ham-1")
 SMALL = b"From: ann@example.org\nSubject: hi\n\nHello there.\n"
 # Keeps the closed-port cases fast: no pause between the three connection rounds.
 NO_SLEEP = ["--retry-sleep", "0"]
-FALLBACK_MODES = [[], ["-E"], ["-c"], ["-y"], ["-r"], ["-R"], ["--headers"], ["-K"],
-                  ["-L", "spam"], ["-C", "report"], ["-c", "-y"], ["-K", "-c"]]
+FALLBACK_MODES = [
+    [],
+    ["-E"],
+    ["-c"],
+    ["-y"],
+    ["-r"],
+    ["-R"],
+    ["--headers"],
+    ["-K"],
+    ["-L", "spam"],
+    ["-C", "report"],
+    ["-c", "-y"],
+    ["-K", "-c"],
+]
 X_VARIANTS = [[], ["-x"], ["-x", "-X"]]
 INPUT_MODES = [*FALLBACK_MODES, ["-B"]]
 
@@ -82,8 +94,9 @@ def test_connection_refused(mode: list[str], x: list[str]) -> None:
         assert ours.out == HAM and ours.rc == 0
 
 
-@pytest.mark.parametrize("args", [["-X", "-x"], ["-E", "-x"], ["-E", "-x", "-X"],
-                                  ["-c", "-X", "-x"]], ids=label)
+@pytest.mark.parametrize(
+    "args", [["-X", "-x"], ["-E", "-x"], ["-E", "-x", "-X"], ["-c", "-X", "-x"]], ids=label
+)
 def test_connection_refused_option_order(args: list[str]) -> None:
     assert_same(["-p", str(free_port()), *NO_SLEEP, *args])
 
@@ -110,13 +123,15 @@ def test_unix_socket_nobody_listens(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("dest", ["255.255.255.255", "255.255.255.255,127.0.0.1"])
 def test_never_contacted_broadcast_address(dest: str) -> None:
-    with FakeSpamd(responder=lambda _: b"SPAMD/1.1 0 EX_OK\r\nSpam: True ; 9.0 / 5.0\r\n\r\n") \
-            as fake:
+    with FakeSpamd(
+        responder=lambda _: b"SPAMD/1.1 0 EX_OK\r\nSpam: True ; 9.0 / 5.0\r\n\r\n"
+    ) as fake:
         assert_same(["-d", dest, "-p", str(fake.port), *NO_SLEEP, "-x", "-c"])
 
 
-@pytest.mark.parametrize("args", [["-d", ""], ["-d", ",,"], ["-4", "-d", "::1"],
-                                  ["-6", "-d", "127.0.0.1"]], ids=label)
+@pytest.mark.parametrize(
+    "args", [["-d", ""], ["-d", ",,"], ["-4", "-d", "::1"], ["-6", "-d", "127.0.0.1"]], ids=label
+)
 def test_unresolvable_destination(args: list[str]) -> None:
     for x in ([], ["-x"]):
         for mode in ([], ["-c"]):
@@ -171,8 +186,15 @@ BAD_REPLIES = {
 }
 # Every bad reply goes to each kind of result handling; the safe-fallback variants are the same
 # for every cause, so they run for two representative replies only.
-REPLY_MODES = [["-x"], ["-c", "-x"], ["-y", "-x"], ["-R", "-x"], ["-K"], ["-L", "ham"],
-               ["-C", "revoke", "-x"]]
+REPLY_MODES = [
+    ["-x"],
+    ["-c", "-x"],
+    ["-y", "-x"],
+    ["-R", "-x"],
+    ["-K"],
+    ["-L", "ham"],
+    ["-C", "revoke", "-x"],
+]
 SAFE_MODES = [[], ["-c"], ["-y"], ["-r"], ["-E"], ["--headers"], ["-C", "report"]]
 
 
@@ -198,8 +220,9 @@ def test_reply_larger_than_buffer() -> None:
         reply = b"SPAMD/1.1 0 EX_OK\r\nContent-length: %d\r\n\r\n" % size + b"y" * size
         with FakeSpamd(reply=reply) as fake:
             for mode in ([], ["-y"]):
-                assert_same(["-d", "127.0.0.1", "-p", str(fake.port), "-s", "100", "-x", *mode],
-                            SMALL)
+                assert_same(
+                    ["-d", "127.0.0.1", "-p", str(fake.port), "-s", "100", "-x", *mode], SMALL
+                )
 
 
 HANG_CASES = [[], ["-x"], ["-c", "-x"], ["-y"], ["-K"], ["-L", "spam"], ["-C", "report", "-x"]]
@@ -213,9 +236,11 @@ def test_spamd_never_answers(mode: list[str]) -> None:
         assert ours.out == HAM
 
 
-@pytest.mark.parametrize("stall_after", [b"SPAMD/1.1 0 EX_OK\r\nContent-le",
-                                         b"SPAMD/1.1 0 EX_OK\r\nContent-length: 5\r\n\r\nab"],
-                         ids=["in-headers", "in-body"])
+@pytest.mark.parametrize(
+    "stall_after",
+    [b"SPAMD/1.1 0 EX_OK\r\nContent-le", b"SPAMD/1.1 0 EX_OK\r\nContent-length: 5\r\n\r\nab"],
+    ids=["in-headers", "in-body"],
+)
 def test_spamd_stalls_mid_reply(stall_after: bytes) -> None:
     with FakeSpamd(chunks=[(stall_after, 5.0)], read_idle=0.5) as fake:
         for x in ([], ["-x"]):
@@ -224,8 +249,20 @@ def test_spamd_stalls_mid_reply(stall_after: bytes) -> None:
 
 def test_filter_retries_reconnect() -> None:
     with FakeSpamd(reply=None, read_idle=0.5) as fake:
-        assert_same(["-d", "127.0.0.1", "-p", str(fake.port), "-t", "1", "--filter-retries", "2",
-                     "-x", "-c"])
+        assert_same(
+            [
+                "-d",
+                "127.0.0.1",
+                "-p",
+                str(fake.port),
+                "-t",
+                "1",
+                "--filter-retries",
+                "2",
+                "-x",
+                "-c",
+            ]
+        )
         assert len(fake.requests) == 4  # two attempts by each client
 
 
@@ -245,12 +282,24 @@ def test_size_limit_is_inclusive() -> None:
     with FakeSpamd(reply=b"SPAMD/1.1 0 EX_OK\r\nSpam: False ; 1.0 / 5.0\r\n\r\n") as fake:
         for limit in (len(SMALL), len(SMALL) - 1, 0, -1, -5):
             for mode in (["-c"], ["-c", "-x"], ["-x"], []):
-                assert_same(["-d", "127.0.0.1", "-p", str(fake.port), f"--max-size={limit}",
-                             *mode], SMALL)
+                assert_same(
+                    ["-d", "127.0.0.1", "-p", str(fake.port), f"--max-size={limit}", *mode], SMALL
+                )
 
 
-EMPTY_MODES = [[], ["-x"], ["-c"], ["-c", "-x"], ["-y", "-x"], ["-K"], ["-L", "spam"],
-               ["-C", "report", "-x"], ["-B"], ["-B", "-x"], ["-E", "-x"]]
+EMPTY_MODES = [
+    [],
+    ["-x"],
+    ["-c"],
+    ["-c", "-x"],
+    ["-y", "-x"],
+    ["-K"],
+    ["-L", "spam"],
+    ["-C", "report", "-x"],
+    ["-B"],
+    ["-B", "-x"],
+    ["-E", "-x"],
+]
 
 
 @pytest.mark.parametrize("mode", EMPTY_MODES, ids=ids(EMPTY_MODES))
@@ -287,10 +336,13 @@ def test_pipe_to_command_on_failure() -> None:
     assert_same(["-p", port, *NO_SLEEP, "-e", "/nonexistent/cmd"])
 
 
-@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("setpriv") is None,
-                    reason="needs root and setpriv to run as a uid without a passwd entry")
-@pytest.mark.parametrize("mode", [["-c"], ["-c", "-x"], [], ["-y"], ["-K"], ["-L", "spam"]],
-                         ids=label)
+@pytest.mark.skipif(
+    os.geteuid() != 0 or shutil.which("setpriv") is None,
+    reason="needs root and setpriv to run as a uid without a passwd entry",
+)
+@pytest.mark.parametrize(
+    "mode", [["-c"], ["-c", "-x"], [], ["-y"], ["-K"], ["-L", "spam"]], ids=label
+)
 def test_no_passwd_entry_for_user(mode: list[str]) -> None:
     """getpwuid() fails: -c goes on without a User header (and prints an extra 0/0 at exit),
     everything else stops with EX_OSERR."""

@@ -32,8 +32,7 @@ SPAM = corpus_message("spam-1")
 HAM = corpus_message("easy-ham-1")
 CRLF_SPAM = corpus_message("spam-2").replace(b"\n", b"\r\n")  # as a Windows MTA would pass it
 # CRLF line ends, an 8-bit byte pair in Subject, no blank line, no body, no final line end.
-EDGE = (b"From: ann@example.org\r\nTo: bob@example.org\r\nSubject: caf\xc3\xa9 menu\r\n"
-        b"X-Note: 1")
+EDGE = b"From: ann@example.org\r\nTo: bob@example.org\r\nSubject: caf\xc3\xa9 menu\r\nX-Note: 1"
 MESSAGES = {"spam": SPAM, "ham": HAM, "crlf-spam": CRLF_SPAM, "edge": EDGE}
 SCAN_MODES = [[], ["-E"], ["-c"], ["-y", "-E"], ["-r", "-E"], ["-R"], ["--headers", "-E"]]
 
@@ -92,8 +91,7 @@ def test_check_output_and_status(debian_spamd: DebianSpamd) -> None:
     assert re.fullmatch(rb"\d+\.\d/5\.0\n", spam.out) and ham.out.endswith(b"/5.0\n")
 
 
-TELL_MODES = [["-L", "spam"], ["-L", "ham"], ["-L", "forget"], ["-C", "report"],
-              ["-C", "revoke"]]
+TELL_MODES = [["-L", "spam"], ["-L", "ham"], ["-L", "forget"], ["-C", "report"], ["-C", "revoke"]]
 
 
 @pytest.mark.parametrize("mode", TELL_MODES, ids=[" ".join(m) for m in TELL_MODES])
@@ -120,15 +118,50 @@ def transports(server: DebianSpamd) -> dict[str, list[str]]:
         "tls": ["-S", "-d", "127.0.0.1", "-p", str(server.tls_port), "-c"],
         "tls-process": ["-S", "-d", "127.0.0.1", "-p", str(server.tls_port)],
         "tls-ping": ["-S", "-d", "127.0.0.1", "-p", str(server.tls_port), "-K"],
-        "tls-verified": ["-S", "--ssl-ca-file", str(TLS_CERT), "-d", "127.0.0.1", "-p",
-                         str(server.tls_port), "-c"],
-        "tls-unknown-ca": ["-S", "--ssl-ca-path", "/nonexistent-ca-dir", "-d", "127.0.0.1",
-                           "-p", str(server.tls_port), "-c", "-x"],
-        "tls-missing-ca-file": ["-S", "--ssl-ca-file", "/nonexistent.pem", "-d", "127.0.0.1",
-                                "-p", str(server.tls_port), "-c", "-x"],
-        "tls-client-cert": ["-S", "--ssl-cert", str(TLS_CERT), "--ssl-key",
-                            str(TLS_KEY), "-d", "127.0.0.1", "-p",
-                            str(server.tls_port), "-c"],
+        "tls-verified": [
+            "-S",
+            "--ssl-ca-file",
+            str(TLS_CERT),
+            "-d",
+            "127.0.0.1",
+            "-p",
+            str(server.tls_port),
+            "-c",
+        ],
+        "tls-unknown-ca": [
+            "-S",
+            "--ssl-ca-path",
+            "/nonexistent-ca-dir",
+            "-d",
+            "127.0.0.1",
+            "-p",
+            str(server.tls_port),
+            "-c",
+            "-x",
+        ],
+        "tls-missing-ca-file": [
+            "-S",
+            "--ssl-ca-file",
+            "/nonexistent.pem",
+            "-d",
+            "127.0.0.1",
+            "-p",
+            str(server.tls_port),
+            "-c",
+            "-x",
+        ],
+        "tls-client-cert": [
+            "-S",
+            "--ssl-cert",
+            str(TLS_CERT),
+            "--ssl-key",
+            str(TLS_KEY),
+            "-d",
+            "127.0.0.1",
+            "-p",
+            str(server.tls_port),
+            "-c",
+        ],
         "plain-to-tls-port": ["-d", "127.0.0.1", "-p", str(server.tls_port), "-c", "-x"],
         "tls-to-plain-port": ["-S", "-d", "127.0.0.1", "-p", port, "-c", "-x"],
     }
@@ -139,10 +172,29 @@ def transports(server: DebianSpamd) -> dict[str, list[str]]:
 
 
 TRANSPORT_NAMES = [
-    "ping", "default-localhost", "dest-localhost", "unix-socket", "unix-socket-ping", "failover",
-    "failover-no-fallback", "randomized", "ipv4-only", "user", "filter-retries", "too-big", "tls",
-    "tls-process", "tls-ping", "tls-verified", "tls-unknown-ca", "tls-missing-ca-file",
-    "tls-client-cert", "plain-to-tls-port", "tls-to-plain-port", "ipv6", "ipv6-only",
+    "ping",
+    "default-localhost",
+    "dest-localhost",
+    "unix-socket",
+    "unix-socket-ping",
+    "failover",
+    "failover-no-fallback",
+    "randomized",
+    "ipv4-only",
+    "user",
+    "filter-retries",
+    "too-big",
+    "tls",
+    "tls-process",
+    "tls-ping",
+    "tls-verified",
+    "tls-unknown-ca",
+    "tls-missing-ca-file",
+    "tls-client-cert",
+    "plain-to-tls-port",
+    "tls-to-plain-port",
+    "ipv6",
+    "ipv6-only",
 ]
 
 
@@ -163,11 +215,14 @@ def test_transports(debian_spamd: DebianSpamd, name: str) -> None:
 
 def test_bsmtp(debian_spamd: DebianSpamd) -> None:
     stuffed = HAM.replace(b"\n.", b"\n..")
-    transaction = (b"HELO client.example\r\nMAIL FROM:<ann@example.org>\r\n"
-                   b"RCPT TO:<bob@example.org>\r\nDATA\r\n" + stuffed + b".\r\nQUIT\r\n")
+    transaction = (
+        b"HELO client.example\r\nMAIL FROM:<ann@example.org>\r\n"
+        b"RCPT TO:<bob@example.org>\r\nDATA\r\n" + stuffed + b".\r\nQUIT\r\n"
+    )
     for mode in ([], ["-c"], ["-y"], ["-R"]):
-        ours = assert_same(["-B", "-d", "127.0.0.1", "-p", str(debian_spamd.port), *mode],
-                           transaction)
+        ours = assert_same(
+            ["-B", "-d", "127.0.0.1", "-p", str(debian_spamd.port), *mode], transaction
+        )
         if not mode:
             assert ours.out.startswith(b"HELO client.example\r\n")
             assert ours.out.endswith(b".\r\nQUIT\r\n")
@@ -221,30 +276,55 @@ def test_spamd_down_after_use() -> None:
 # come from a fake spamd so that odd but legal shapes can be played to both clients.
 
 SPAM_HEADERS = [
-    b"Spam: True ; 9.0 / 5.0", b"Spam: TRUE ; 4.96 / 5", b"Spam: yes ; 7.5 / 5.0",
-    b"Spam: False ; -0.04 / 5.0", b"Spam: False ; -0.0 / 5.0", b"Spam: False ; -0.06 / 5.0",
-    b"Spam: Fals ; 1.5x / 5.0", b"Spam: False ; 1e3 / 5.0", b"Spam: False ; 0.05 / 0.15",
-    b"Spam: False ; 0.25 / 0.35", b"Spam:False; 2.45 /-1.55", b"Spam: x ; .5 / 5",
-    b"Spam: x ; 1.000000000001 / 5", b"Spam: x ; 99999999999 / 5", b"Spam: x ; - / +3.+4",
-    b"Spam: True ; 12345678901234567890123 / 5", b"Spam: True;9.0/5.0", b"Spam: Truest ; 1 / 2",
-    b"Spam:  True  ;  8.25  /  5.0  extra", b"Spam: true ; 1.05 / 1.0\x00junk",
+    b"Spam: True ; 9.0 / 5.0",
+    b"Spam: TRUE ; 4.96 / 5",
+    b"Spam: yes ; 7.5 / 5.0",
+    b"Spam: False ; -0.04 / 5.0",
+    b"Spam: False ; -0.0 / 5.0",
+    b"Spam: False ; -0.06 / 5.0",
+    b"Spam: Fals ; 1.5x / 5.0",
+    b"Spam: False ; 1e3 / 5.0",
+    b"Spam: False ; 0.05 / 0.15",
+    b"Spam: False ; 0.25 / 0.35",
+    b"Spam:False; 2.45 /-1.55",
+    b"Spam: x ; .5 / 5",
+    b"Spam: x ; 1.000000000001 / 5",
+    b"Spam: x ; 99999999999 / 5",
+    b"Spam: x ; - / +3.+4",
+    b"Spam: True ; 12345678901234567890123 / 5",
+    b"Spam: True;9.0/5.0",
+    b"Spam: Truest ; 1 / 2",
+    b"Spam:  True  ;  8.25  /  5.0  extra",
+    b"Spam: true ; 1.05 / 1.0\x00junk",
 ]
 PARSE_MODES = [["-c"], ["-R", "-E"], ["-r", "-E"], ["-y", "-E"]]
 
 
 @pytest.mark.parametrize("mode", PARSE_MODES, ids=[" ".join(m) for m in PARSE_MODES])
-@pytest.mark.parametrize("header", SPAM_HEADERS, ids=[h.decode(errors="replace")
-                                                      for h in SPAM_HEADERS])
+@pytest.mark.parametrize(
+    "header", SPAM_HEADERS, ids=[h.decode(errors="replace") for h in SPAM_HEADERS]
+)
 def test_spam_header_parsed_like_c(header: bytes, mode: list[str]) -> None:
     reply = b"SPAMD/1.1 0 EX_OK\r\nContent-length: 4\r\n" + header + b"\r\n\r\nbody"
     with FakeSpamd(reply=reply) as fake:
         assert_same(["-d", "127.0.0.1", "-p", str(fake.port), "-x", *mode], HAM)
 
 
-STATUS_LINES = [b"SPAMD/1.5 0 PONG", b"SPAMD/ 1.5 0", b"SPAMD/1 7", b"SPAMD/1.5 x",
-                b"SPAMD/12345678901234567890 1", b"spamd/1.5 0 x", b"SPAMD/1.5 -3 x",
-                b"SPAMD/abc 0 x", b"SPAMD/1.5 0x10 x", b"xSPAMD/1.5 0", b"SPAMD/0.99 0 x",
-                b"SPAMD/1.0 0 EX_OK\n", b"SPAMD/2 99999999999 x"]
+STATUS_LINES = [
+    b"SPAMD/1.5 0 PONG",
+    b"SPAMD/ 1.5 0",
+    b"SPAMD/1 7",
+    b"SPAMD/1.5 x",
+    b"SPAMD/12345678901234567890 1",
+    b"spamd/1.5 0 x",
+    b"SPAMD/1.5 -3 x",
+    b"SPAMD/abc 0 x",
+    b"SPAMD/1.5 0x10 x",
+    b"xSPAMD/1.5 0",
+    b"SPAMD/0.99 0 x",
+    b"SPAMD/1.0 0 EX_OK\n",
+    b"SPAMD/2 99999999999 x",
+]
 
 
 @pytest.mark.parametrize("status", STATUS_LINES, ids=[s.decode() for s in STATUS_LINES])
@@ -254,9 +334,17 @@ def test_status_line_parsed_like_c(status: bytes) -> None:
             assert_same(["-d", "127.0.0.1", "-p", str(fake.port), "-x", *mode], HAM)
 
 
-TELL_REPLIES = [b"DidSet: local", b"DidSet: local,remote", b"DidSet:remote", b"DidSet: LOCAL",
-                b"DidRemove: local", b"DidRemove: remote", b"DidSet: local, remote",
-                b"DidSet: nonlocalremote", b""]
+TELL_REPLIES = [
+    b"DidSet: local",
+    b"DidSet: local,remote",
+    b"DidSet:remote",
+    b"DidSet: LOCAL",
+    b"DidRemove: local",
+    b"DidRemove: remote",
+    b"DidSet: local, remote",
+    b"DidSet: nonlocalremote",
+    b"",
+]
 
 
 @pytest.mark.parametrize("did", TELL_REPLIES, ids=[d.decode() or "nothing" for d in TELL_REPLIES])

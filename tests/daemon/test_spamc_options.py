@@ -32,8 +32,18 @@ def parse(*words: str) -> Options:
 # ----------------------------------------------------------------------------- parser, in-process
 
 PARSES = [
-    ((), {"transport": "localhost", "port": 783, "max_size": 512000, "timeout": 600,
-          "connect_timeout": 0, "safe_fallback": True, "username": None}),
+    (
+        (),
+        {
+            "transport": "localhost",
+            "port": 783,
+            "max_size": 512000,
+            "timeout": 600,
+            "connect_timeout": 0,
+            "safe_fallback": True,
+            "username": None,
+        },
+    ),
     (("-d", "a,b", "-p", "1234"), {"transport": "tcp", "dest": b"a,b", "port": 1234}),
     (("--dest=h", "--port", "99"), {"dest": b"h", "port": 99}),
     (("-p", "70000"), {"port": 70000 - 65536}),  # an unsigned short in C
@@ -65,18 +75,44 @@ PARSES = [
     (("-L", "spam", "-c", "-e", "/bin/cat"), {"learn": True, "check": True}),
     (("-u", "alice"), {"username": b"alice"}),
     (("-u", ""), {"username": b""}),
-    (("--connect-retries", "5", "--retry-sleep", "0", "--filter-retries", "2",
-      "--filter-retry-sleep", "3"),
-     {"connect_retries": 5, "retry_sleep": 0, "filter_retries": 2, "filter_retry_sleep": 3}),
+    (
+        (
+            "--connect-retries",
+            "5",
+            "--retry-sleep",
+            "0",
+            "--filter-retries",
+            "2",
+            "--filter-retry-sleep",
+            "3",
+        ),
+        {"connect_retries": 5, "retry_sleep": 0, "filter_retries": 2, "filter_retry_sleep": 3},
+    ),
     (("-0", "x", "-1", "y", "-2", "-f", "-F", "conf", "-c"), {"check": True}),
-    (("-S", "--ssl-cert", "c", "--ssl-key", "k", "--ssl-ca-file", "f", "--ssl-ca-path", "p"),
-     {"use_ssl": True, "ssl_cert": b"c", "ssl_key": b"k", "ssl_ca_file": b"f",
-      "ssl_ca_path": b"p"}),
-    (("-z", "-H", "-B", "-l", "-E"),
-     {"zlib": True, "randomize": True, "bsmtp": True, "log_to_stderr": True,
-      "use_exit_code": True}),
-    (("--bsmtp", "--randomize", "--exitcode", "--log-to-stderr", "--compress"),
-     {"bsmtp": True, "randomize": True, "use_exit_code": True, "zlib": True}),
+    (
+        ("-S", "--ssl-cert", "c", "--ssl-key", "k", "--ssl-ca-file", "f", "--ssl-ca-path", "p"),
+        {
+            "use_ssl": True,
+            "ssl_cert": b"c",
+            "ssl_key": b"k",
+            "ssl_ca_file": b"f",
+            "ssl_ca_path": b"p",
+        },
+    ),
+    (
+        ("-z", "-H", "-B", "-l", "-E"),
+        {
+            "zlib": True,
+            "randomize": True,
+            "bsmtp": True,
+            "log_to_stderr": True,
+            "use_exit_code": True,
+        },
+    ),
+    (
+        ("--bsmtp", "--randomize", "--exitcode", "--log-to-stderr", "--compress"),
+        {"bsmtp": True, "randomize": True, "use_exit_code": True, "zlib": True},
+    ),
 ]
 
 
@@ -87,10 +123,19 @@ def test_parse(words: tuple[str, ...], expected: dict[str, object]) -> None:
 
 
 COMMANDS = [
-    ((), b"PROCESS"), (("-c",), b"CHECK"), (("-y",), b"SYMBOLS"), (("-r",), b"REPORT_IFSPAM"),
-    (("-R",), b"REPORT"), (("--headers",), b"HEADERS"), (("-K",), b"PING"),
-    (("-y", "-c"), b"CHECK"), (("-y", "-R"), b"REPORT"), (("-R", "-r"), b"REPORT_IFSPAM"),
-    (("-K", "-y"), b"SYMBOLS"), (("--headers", "-K"), b"PING"), (("-E",), b"PROCESS"),
+    ((), b"PROCESS"),
+    (("-c",), b"CHECK"),
+    (("-y",), b"SYMBOLS"),
+    (("-r",), b"REPORT_IFSPAM"),
+    (("-R",), b"REPORT"),
+    (("--headers",), b"HEADERS"),
+    (("-K",), b"PING"),
+    (("-y", "-c"), b"CHECK"),
+    (("-y", "-R"), b"REPORT"),
+    (("-R", "-r"), b"REPORT_IFSPAM"),
+    (("-K", "-y"), b"SYMBOLS"),
+    (("--headers", "-K"), b"PING"),
+    (("-E",), b"PROCESS"),
 ]
 
 
@@ -120,23 +165,32 @@ ERRORS = [
     (("-l", "-L", "spam", "-r"), 64, "spamc: Learning excludes report if spam", False),
     (("-l", "-L", "spam", "-R"), 64, "spamc: Learning excludes report", False),
     (("-l", "-L", "spam", "-y"), 64, "spamc: Learning excludes symbols", False),
-    (("-l", "-L", "spam", "-C", "report"), 64,
-     "spamc: Learning excludes reporting to collaborative filtering databases", False),
+    (
+        ("-l", "-L", "spam", "-C", "report"),
+        64,
+        "spamc: Learning excludes reporting to collaborative filtering databases",
+        False,
+    ),
     (("-l", "-s", "268435457"), 64, "spamc: -s parameter is beyond max of 268435456", False),
-    (("-l", "--ssl-cert", "x"), 64, "spamc: --ssl-cert and --ssl-key must be used together",
-     False),
-    (("-l", "--ssl=tlsv1"), 64,
-     "spamc: Explicit specification of an SSL/TLS version no longer supported.", False),
+    (("-l", "--ssl-cert", "x"), 64, "spamc: --ssl-cert and --ssl-key must be used together", False),
+    (
+        ("-l", "--ssl=tlsv1"),
+        64,
+        "spamc: Explicit specification of an SSL/TLS version no longer supported.",
+        False,
+    ),
     (("-l", "--ssl", "tlsv1"), 64, "Explicit specification of an SSL/TLS version", False),
     (("-h",), 0, "", True),
     (("-L", "bogus", "-h"), 64, "", True),
 ]
 
 
-@pytest.mark.parametrize(("words", "status", "stderr", "usage"), ERRORS,
-                         ids=[" ".join(e[0]) for e in ERRORS])
-def test_usage_errors(words: tuple[str, ...], status: int, stderr: str, usage: bool,
-                      capfd: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    ("words", "status", "stderr", "usage"), ERRORS, ids=[" ".join(e[0]) for e in ERRORS]
+)
+def test_usage_errors(
+    words: tuple[str, ...], status: int, stderr: str, usage: bool, capfd: pytest.CaptureFixture[str]
+) -> None:
     with pytest.raises(StopRun) as stop:
         parse(*words)
     out, err = capfd.readouterr()
@@ -180,17 +234,24 @@ CONFIGS = [
     (f"-c {LONG}x".encode(), [], "Exceeded max line size (8190) in {path}"),
     # At most 24 entries: "spamc", the words, and the "-F path" pair of the command line.
     ((" ".join(["-c"] * 21) + "\n").encode(), [], ["-c"] * 21),
-    ((" ".join(["-c"] * 22) + "\n").encode(), [],
-     "Exceeded max number of arguments (24) in {path}"),
+    (
+        (" ".join(["-c"] * 22) + "\n").encode(),
+        [],
+        "Exceeded max number of arguments (24) in {path}",
+    ),
     ((" ".join(["-c"] * 18) + "\n").encode(), ["-p", "1", "-l"], ["-c"] * 18),
-    ((" ".join(["-c"] * 18) + "\n").encode(), ["-p", "1", "-l", "-c"],
-     "Exceeded max number of arguments (24) in {path}"),
+    (
+        (" ".join(["-c"] * 18) + "\n").encode(),
+        ["-p", "1", "-l", "-c"],
+        "Exceeded max number of arguments (24) in {path}",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("content", "argv", "expected"), CONFIGS)
-def test_config_file(tmp_path: Path, content: bytes, argv: list[str],
-                     expected: list[str] | str) -> None:
+def test_config_file(
+    tmp_path: Path, content: bytes, argv: list[str], expected: list[str] | str
+) -> None:
     conf = tmp_path / "spamc.conf"
     conf.write_bytes(content)
     words = [b"spamc", b"-F", os.fsencode(conf), *(os.fsencode(w) for w in argv)]
@@ -201,8 +262,13 @@ def test_config_file(tmp_path: Path, content: bytes, argv: list[str],
         assert error.value.code == 78
     else:
         combined = combine_args(words, b"/nonexistent")
-        assert combined == [b"spamc", *(os.fsencode(w) for w in expected), b"-F",
-                            os.fsencode(conf), *(os.fsencode(w) for w in argv)]
+        assert combined == [
+            b"spamc",
+            *(os.fsencode(w) for w in expected),
+            b"-F",
+            os.fsencode(conf),
+            *(os.fsencode(w) for w in argv),
+        ]
 
 
 def test_config_file_selection(tmp_path: Path) -> None:
@@ -250,8 +316,11 @@ AGAINST_C = [
     ["-p", "{port}", "-K", "-c"],
     ["-p", "{port}", "-u", "alice", "-c"],
     ["-p", "{port}", "-u", "", "-y"],
-    ["-p", "{port}", "-L", "spam"], ["-p", "{port}", "-L", "ham"], ["-p", "{port}", "-L", "forget"],
-    ["-p", "{port}", "-C", "report"], ["-p", "{port}", "-C", "revoke"],
+    ["-p", "{port}", "-L", "spam"],
+    ["-p", "{port}", "-L", "ham"],
+    ["-p", "{port}", "-L", "forget"],
+    ["-p", "{port}", "-C", "report"],
+    ["-p", "{port}", "-C", "revoke"],
     ["-p", "{port}", "-C", "report", "-c"],
     ["-d", "127.0.0.1", "-p", "{port}", "-c"],
     ["-d", ",127.0.0.1", "-p", "{port}", "-c"],  # the empty name fails to resolve, no DNS
@@ -293,8 +362,9 @@ def fake() -> Iterator[FakeSpamd]:
 
 @pytest.mark.parametrize("template", AGAINST_C, ids=[" ".join(t) for t in AGAINST_C])
 @pytest.mark.parametrize("message", [HAM, SPAM], ids=["ham", "spam"])
-def test_same_as_c_spamc(template: list[str], message: bytes, fake: FakeSpamd,
-                         tmp_path: Path) -> None:
+def test_same_as_c_spamc(
+    template: list[str], message: bytes, fake: FakeSpamd, tmp_path: Path
+) -> None:
     conf = tmp_path / "spamc.conf"
     conf.write_bytes(f"-p {fake.port}\n-y\n".encode())
     badconf = tmp_path / "bad.conf"
@@ -335,10 +405,26 @@ def test_default_config_file_same_as_c(content: bytes, fake: FakeSpamd, tmp_path
     port = str(free_port())
     outcomes = []
     for client in (["/usr/bin/spamc"], OUR_SPAMC):
-        script = ('mount --bind "$1" /etc/spamassassin && shift && exec "$@"')
+        script = 'mount --bind "$1" /etc/spamassassin && shift && exec "$@"'
         proc = subprocess.run(
-            ["unshare", "-m", "sh", "-c", script, "sh", str(etc), *client, "-p", port,
-             "--retry-sleep", "0", "-y"],
-            input=HAM, capture_output=True, timeout=30)
+            [
+                "unshare",
+                "-m",
+                "sh",
+                "-c",
+                script,
+                "sh",
+                str(etc),
+                *client,
+                "-p",
+                port,
+                "--retry-sleep",
+                "0",
+                "-y",
+            ],
+            input=HAM,
+            capture_output=True,
+            timeout=30,
+        )
         outcomes.append((proc.returncode, proc.stdout))
     assert outcomes[1] == outcomes[0]

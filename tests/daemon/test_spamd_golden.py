@@ -44,12 +44,24 @@ REPLAYED = [s for s in ALL_STEMS if s not in SENT_BY_SPAMC]
 # Captured on server T (short timeouts, UNIX + IPv6, no --allow-tell), Z (zlib, 3 s child
 # timeout) or V (virtual config dir, -A ::1): our "edge" server below plays all three.
 EDGE_STEMS = {
-    "ERR-timeout-tcp-idle", "ERR-timeout-tcp-partial-line", "ERR-timeout-child-headers-unfinished",
-    "ERR-timeout-child-long-content-length", "CHECK-edge-no-half-close", "CHECK-ham-no-half-close",
-    "ERR-ping-v1.5-no-blank-line", "ERR-ping-v1.5-no-blank-line-no-half-close",
-    "PING-v1.5-lf-only", "PING-v1.2-no-half-close", "CHECK-ham-unix", "PING-unix",
-    "CHECK-ham-ipv6", "ERR-tell-not-allowed", "ERR-compress-zlib-no-half-close",
-    "ERR-not-in-allowed-ips", "CHECK-ham-vcd-alice", "CHECK-ham-vcd-bob",
+    "ERR-timeout-tcp-idle",
+    "ERR-timeout-tcp-partial-line",
+    "ERR-timeout-child-headers-unfinished",
+    "ERR-timeout-child-long-content-length",
+    "CHECK-edge-no-half-close",
+    "CHECK-ham-no-half-close",
+    "ERR-ping-v1.5-no-blank-line",
+    "ERR-ping-v1.5-no-blank-line-no-half-close",
+    "PING-v1.5-lf-only",
+    "PING-v1.2-no-half-close",
+    "CHECK-ham-unix",
+    "PING-unix",
+    "CHECK-ham-ipv6",
+    "ERR-tell-not-allowed",
+    "ERR-compress-zlib-no-half-close",
+    "ERR-not-in-allowed-ips",
+    "CHECK-ham-vcd-alice",
+    "CHECK-ham-vcd-bob",
     "CHECK-ham-vcd-weird-name",
 }
 NO_HALF_CLOSE = {s for s in EDGE_STEMS if "no-half-close" in s or s.startswith("ERR-timeout")}
@@ -70,8 +82,10 @@ def _on_boundary_mismatch() -> bytes:
     head, _, body = request.partition(b"\r\n\r\n")
     declared = int(re.search(rb"Content-length: (\d+)", head)[1])  # type: ignore[index]
     next_line = body[declared:].split(b"\n", 1)[0] + b"\n"
-    return (b"SPAMD/1.0 76 Bad header line: (Content-Length mismatch: Expected %d bytes, "
-            b"got %d bytes)\r\n" % (declared, declared + len(next_line)))
+    return (
+        b"SPAMD/1.0 76 Bad header line: (Content-Length mismatch: Expected %d bytes, "
+        b"got %d bytes)\r\n" % (declared, declared + len(next_line))
+    )
 
 
 # Where SpamAssassin's spamd has a bug, ours does the safe thing (README: "differences").
@@ -81,8 +95,9 @@ DEVIATIONS: dict[str, bytes] = {
     # spamd waits for a LF that never comes until --timeout-child; the length was complete
     "CHECK-edge-no-half-close": _read("CHECK-edge", "response"),
     # spamd waits forever for PING's header block; --timeout-child applies to every verb here
-    "ERR-ping-v1.5-no-blank-line-no-half-close":
-        b"SPAMD/1.0 79 Timeout: (%d second timeout while trying to PING)\r\n" % EDGE_TIMEOUT_CHILD,
+    "ERR-ping-v1.5-no-blank-line-no-half-close": (
+        b"SPAMD/1.0 79 Timeout: (%d second timeout while trying to PING)\r\n" % EDGE_TIMEOUT_CHILD
+    ),
 }
 
 
@@ -92,19 +107,23 @@ def expected_reply(stem: str) -> bytes:
     if stem in BAYES_STEMS:
         return _read("ERR-tell-not-allowed", "response")
     reply = _read(stem, "response")
-    reply = reply.replace(b"(3 second socket timeout", b"(%d second socket timeout"
-                          % EDGE_TIMEOUT_TCP)
+    reply = reply.replace(
+        b"(3 second socket timeout", b"(%d second socket timeout" % EDGE_TIMEOUT_TCP
+    )
     reply = reply.replace(b"(4 second timeout", b"(%d second timeout" % EDGE_TIMEOUT_CHILD)
     # The Perl source location of spamd's zlib timeout message is not reproduced.
-    return re.sub(rb"zlib: child processing timeout at [^\n]*\.\n", b"zlib: child processing "
-                  b"timeout\n", reply)
+    return re.sub(
+        rb"zlib: child processing timeout at [^\n]*\.\n", b"zlib: child processing timeout\n", reply
+    )
 
 
 # --------------------------------------------------------------------------- servers
 
+
 @pytest.fixture(scope="module")
-def edge_spamd(golden_ruleset: Path, tmp_path_factory: pytest.TempPathFactory
-               ) -> Iterator[OurSpamd]:
+def edge_spamd(
+    golden_ruleset: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[OurSpamd]:
     """T + Z + V in one: short timeouts, UNIX and IPv6 listeners, no --allow-tell, a virtual
     config dir where alice has `required_score 2.0`, and an allow-list without 127.0.0.3."""
     shared = world_readable_dir("spamd-edge-")
@@ -113,10 +132,25 @@ def edge_spamd(golden_ruleset: Path, tmp_path_factory: pytest.TempPathFactory
     for folder in (shared / "vcd", shared / "vcd" / "alice"):
         folder.chmod(0o755)
     sock = str(shared / "spamd.sock")
-    args = ["-x", "-u", "nobody", f"--virtual-config-dir={shared}/vcd/%u",
-            "-A", "127.0.0.1,127.0.0.2,::1", "-i", sock, "--socketmode=0660",
-            "--timeout-tcp", str(EDGE_TIMEOUT_TCP), "--timeout-child", str(EDGE_TIMEOUT_CHILD),
-            "-m", "2", "--max-conn-per-child", "3"]
+    args = [
+        "-x",
+        "-u",
+        "nobody",
+        f"--virtual-config-dir={shared}/vcd/%u",
+        "-A",
+        "127.0.0.1,127.0.0.2,::1",
+        "-i",
+        sock,
+        "--socketmode=0660",
+        "--timeout-tcp",
+        str(EDGE_TIMEOUT_TCP),
+        "--timeout-child",
+        str(EDGE_TIMEOUT_CHILD),
+        "-m",
+        "2",
+        "--max-conn-per-child",
+        "3",
+    ]
     with_group = True
     try:
         grp.getgrnam("nogroup")
@@ -130,8 +164,9 @@ def edge_spamd(golden_ruleset: Path, tmp_path_factory: pytest.TempPathFactory
 
         server_port = free_port()
         args += ["-i", f"[::1]:{server_port}"]
-    with running_spamd(tmp_path_factory.mktemp("spamd-edge"), golden_ruleset, args,
-                       port=server_port) as server:
+    with running_spamd(
+        tmp_path_factory.mktemp("spamd-edge"), golden_ruleset, args, port=server_port
+    ) as server:
         server.unix_path = sock
         yield server
 
@@ -161,6 +196,7 @@ def _send(stem: str, server: OurSpamd) -> bytes:
 
 
 # --------------------------------------------------------------------------- replay
+
 
 @pytest.mark.parametrize("stem", REPLAYED)
 def test_replay(stem: str, request: pytest.FixtureRequest) -> None:
@@ -229,6 +265,7 @@ def test_unix_socket_mode_and_group(edge_spamd: OurSpamd) -> None:
 
 # --------------------------------------------------------------------------- C spamc runs
 
+
 def _index_rows() -> list[list[str]]:
     lines = (GOLDEN / "spamc" / "index.tsv").read_text().splitlines()[1:]
     # down-* rows exercise spamc against a closed port: nothing of spamd's is involved.
@@ -236,19 +273,23 @@ def _index_rows() -> list[list[str]]:
 
 
 @pytest.mark.parametrize("row", _index_rows(), ids=lambda row: row[0])
-def test_c_spamc_against_our_spamd_as_against_golden(row: list[str], our_spamd_g: OurSpamd
-                                                     ) -> None:
+def test_c_spamc_against_our_spamd_as_against_golden(row: list[str], our_spamd_g: OurSpamd) -> None:
     """shared/golden/protocol/spamc: the same spamc runs, now against our spamd."""
     name, args, stdin_name, exit_status, _size = row
     argv = args.split()
     argv[argv.index("-p") + 1] = str(our_spamd_g.port)
-    stdin = None if stdin_name == "dev/null" else (
-        GOLDEN.parents[1] / "corpus" / stdin_name).read_bytes()
+    stdin = (
+        None
+        if stdin_name == "dev/null"
+        else (GOLDEN.parents[1] / "corpus" / stdin_name).read_bytes()
+    )
     run = c_spamc(argv, stdin)
     expected = (GOLDEN / "spamc" / f"{name}.stdout").read_bytes()
     assert run.rc == int(exit_status), run.err
     rewritten = re.match(r"(process|headers|report)-", name) and name not in (
-        "report-ifspam-ham", "report-ifspam-E-ham")
+        "report-ifspam-ham",
+        "report-ifspam-E-ham",
+    )
     if rewritten:
         assert bool(run.out) == bool(expected)  # the rewriter's bytes are checked elsewhere
     else:

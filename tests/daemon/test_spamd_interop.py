@@ -25,8 +25,7 @@ from .spamd_harness import OurSpamd, exchange, scan_request, split_response
 SPAM = corpus_message("spam-1")
 HAM = corpus_message("easy-ham-1")
 CRLF_SPAM = corpus_message("spam-2").replace(b"\n", b"\r\n")
-EDGE = (b"From: ann@example.org\r\nTo: bob@example.org\r\nSubject: caf\xc3\xa9 menu\r\n"
-        b"X-Note: 1")
+EDGE = b"From: ann@example.org\r\nTo: bob@example.org\r\nSubject: caf\xc3\xa9 menu\r\nX-Note: 1"
 MESSAGES = {"spam": SPAM, "ham": HAM, "crlf-spam": CRLF_SPAM, "edge": EDGE}
 # Modes whose output is the rewriter's (compared by exit status and verdict only).
 REWRITE_MODES = {"process", "process-E", "report", "report-ifspam", "process-x", "headers"}
@@ -47,8 +46,9 @@ MODES: dict[str, list[str]] = {
 _pool = ThreadPoolExecutor(max_workers=2)
 
 
-def both(args: Sequence[str], stdin: bytes | None, ours: OurSpamd, theirs: DebianSpamd
-         ) -> tuple[Run, Run]:
+def both(
+    args: Sequence[str], stdin: bytes | None, ours: OurSpamd, theirs: DebianSpamd
+) -> tuple[Run, Run]:
     their_run = _pool.submit(c_spamc, ["-p", str(theirs.port), *args], stdin)
     our_run = _pool.submit(c_spamc, ["-p", str(ours.port), *args], stdin)
     return their_run.result(), our_run.result()
@@ -57,7 +57,8 @@ def both(args: Sequence[str], stdin: bytes | None, ours: OurSpamd, theirs: Debia
 @pytest.mark.parametrize("mode", sorted(MODES))
 @pytest.mark.parametrize("name", sorted(MESSAGES))
 def test_c_spamc_gets_the_same_from_our_spamd_as_from_debians(
-        mode: str, name: str, our_spamd_g: OurSpamd, debian_spamd: DebianSpamd) -> None:
+    mode: str, name: str, our_spamd_g: OurSpamd, debian_spamd: DebianSpamd
+) -> None:
     theirs, ours = both(MODES[mode], MESSAGES[name], our_spamd_g, debian_spamd)
     assert ours.rc == theirs.rc, (ours.err, theirs.err)
     if mode in REWRITE_MODES:
@@ -72,6 +73,7 @@ def test_c_spamc_ping(our_spamd_g: OurSpamd, debian_spamd: DebianSpamd) -> None:
 
 
 # --------------------------------------------------------------------------- aiospamc
+
 
 def test_aiospamc(our_spamd_g: OurSpamd) -> None:
     port = our_spamd_g.port
@@ -91,8 +93,9 @@ def test_aiospamc(our_spamd_g: OurSpamd) -> None:
         assert headers.body.endswith(b"\n\n") and b"X-Spam-" in headers.body
         report = await aiospamc.report_if_spam(HAM, host="127.0.0.1", port=port)
         assert report.body == b""
-        tell = await aiospamc.tell(SPAM, "spam", set_action="local, remote", host="127.0.0.1",
-                                   port=port)
+        tell = await aiospamc.tell(
+            SPAM, "spam", set_action="local, remote", host="127.0.0.1", port=port
+        )
         assert tell.headers.did_set is None  # Bayes is off: nothing learned, as on server G
 
     asyncio.run(run())
@@ -101,8 +104,9 @@ def test_aiospamc(our_spamd_g: OurSpamd) -> None:
 def test_aiospamc_tell_without_learning_storage(small_spamd_tell: OurSpamd) -> None:
     async def run() -> None:
         with pytest.raises(UnavailableException):
-            await aiospamc.tell(SPAM, "spam", set_action="local", host="127.0.0.1",
-                                port=small_spamd_tell.port)
+            await aiospamc.tell(
+                SPAM, "spam", set_action="local", host="127.0.0.1", port=small_spamd_tell.port
+            )
 
     asyncio.run(run())
 
@@ -111,15 +115,18 @@ def test_aiospamc_tell_without_learning_storage(small_spamd_tell: OurSpamd) -> N
 def small_spamd_tell(small_ruleset, tmp_path_factory):
     from .spamd_harness import running_spamd
 
-    with running_spamd(tmp_path_factory.mktemp("tell"), small_ruleset, ["-l", "-m", "1",
-                                                                        "--max-spare", "1"]) as s:
+    with running_spamd(
+        tmp_path_factory.mktemp("tell"), small_ruleset, ["-l", "-m", "1", "--max-spare", "1"]
+    ) as s:
         yield s
 
 
 # --------------------------------------------------------------------------- MTA replays
 
-_EXIM_REPLY = re.compile(rb"SPAMD/(\S{1,7}) 0 EX_OK\r\nSpam: \S+ ; (-?[\d.]+) / (-?[\d.]+)\r\n"
-                         rb"\r\n")
+_EXIM_REPLY = re.compile(
+    rb"SPAMD/(\S{1,7}) 0 EX_OK\r\nSpam: \S+ ; (-?[\d.]+) / (-?[\d.]+)\r\n"
+    rb"\r\n"
+)
 
 
 def test_exim_report_request(our_spamd_g: OurSpamd) -> None:
@@ -132,7 +139,7 @@ def test_exim_report_request(our_spamd_g: OurSpamd) -> None:
     match = _EXIM_REPLY.match(reply)
     assert match, reply[:200]
     assert (float(match[2]), float(match[3])) == (9.4, 5.0)
-    report = reply[match.end():]
+    report = reply[match.end() :]
     assert report and b"\r" not in report
 
 
@@ -147,10 +154,12 @@ def test_haraka_headers_request_streamed_until_half_close(our_spamd_g: OurSpamd)
     message streamed in pieces; it reads lines until the connection ends."""
     message = HAM.replace(b"\n", b"\r\n")
     with socket.create_connection(our_spamd_g.address, timeout=30) as sock:
-        sock.sendall(b"HEADERS SPAMC/1.4\r\nUser: default\r\n\r\n"
-                     b"X-Envelope-From: sender@example.org\r\nX-Haraka-UUID: 1234-5678\r\n")
+        sock.sendall(
+            b"HEADERS SPAMC/1.4\r\nUser: default\r\n\r\n"
+            b"X-Envelope-From: sender@example.org\r\nX-Haraka-UUID: 1234-5678\r\n"
+        )
         for start in range(0, len(message), 1000):
-            sock.sendall(message[start:start + 1000])
+            sock.sendall(message[start : start + 1000])
             time.sleep(0.01)
         sock.shutdown(socket.SHUT_WR)
         reply = b""
@@ -164,8 +173,9 @@ def test_haraka_headers_request_streamed_until_half_close(our_spamd_g: OurSpamd)
     _status, headers, body = split_response(reply)
     assert int(dict(headers)[b"Content-length"]) == len(body)
     assert b"\r\nX-Envelope-From: sender@example.org\r\n" in b"\r\n" + body
-    assert any(re.match(rb"^X-Spam-([\x21-\x39\x3B-\x7E]+):\s*(.*)", line)
-               for line in body.split(b"\r\n"))
+    assert any(
+        re.match(rb"^X-Spam-([\x21-\x39\x3B-\x7E]+):\s*(.*)", line) for line in body.split(b"\r\n")
+    )
 
 
 def test_postfix_pipe_through_spamc_process(our_spamd_g: OurSpamd) -> None:
@@ -179,8 +189,12 @@ def test_postfix_pipe_through_spamc_process(our_spamd_g: OurSpamd) -> None:
 def test_dovecot_tell(set_value: bytes, our_spamd_g: OurSpamd) -> None:
     """Dovecot's antispam/sieve scripts run `spamc -L`/`-C` (TELL, Set with or without a
     space); server G has --allow-tell and Bayes off, so nothing is learned, as with spamd."""
-    request = (b"TELL SPAMC/1.5\r\nMessage-class: spam\r\nSet: " + set_value
-               + b"\r\nUser: vmail\r\nContent-length: %d\r\n\r\n" % len(SPAM) + SPAM)
+    request = (
+        b"TELL SPAMC/1.5\r\nMessage-class: spam\r\nSet: "
+        + set_value
+        + b"\r\nUser: vmail\r\nContent-length: %d\r\n\r\n" % len(SPAM)
+        + SPAM
+    )
     assert our_spamd_g.request(request) == b"SPAMD/1.1 0 EX_OK\r\n\r\n\r\n"
     if set_value == b"local":
         run = c_spamc(["-p", str(our_spamd_g.port), "-L", "spam"], SPAM)

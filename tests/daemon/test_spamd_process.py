@@ -158,7 +158,8 @@ def test_slow_client_is_dropped_at_timeout_tcp_without_blocking_others(spamd) ->
     assert time.monotonic() - others_started < 2.0  # served while the slow client dribbled
     thread.join(timeout=30)
     assert result["reply"] == (
-        b"SPAMD/1.0 79 Timeout: (2 second socket timeout reading input from client)\r\n")
+        b"SPAMD/1.0 79 Timeout: (2 second socket timeout reading input from client)\r\n"
+    )
     assert 1.5 < result["seconds"] < 6  # type: ignore[operator]
 
 
@@ -174,12 +175,12 @@ def test_zlib_bomb_is_refused_with_bounded_memory(spamd) -> None:
     children = server.children()
     baseline = max(_vm_hwm_kib(pid) for pid in children)
     bomb = zlib.compress(b"A" * (512 * 1024 * 1024), 9)  # 512 MiB in ~0.5 MiB
-    request = (b"CHECK SPAMC/1.5\r\nCompress: zlib\r\nContent-length: %d\r\n\r\n" % len(bomb)
-               + bomb)
+    request = b"CHECK SPAMC/1.5\r\nCompress: zlib\r\nContent-length: %d\r\n\r\n" % len(bomb) + bomb
     started = time.monotonic()
     reply = server.request(request, timeout=30)
-    assert reply == (b"SPAMD/1.0 65 Data error: (message larger than 2000000 bytes after zlib "
-                     b"inflation)\r\n")
+    assert reply == (
+        b"SPAMD/1.0 65 Data error: (message larger than 2000000 bytes after zlib inflation)\r\n"
+    )
     assert time.monotonic() - started < 5
     grown = max(_vm_hwm_kib(pid) for pid in children) - baseline
     assert grown < 20 * 1024, f"child peak memory grew by {grown} KiB"
@@ -191,19 +192,31 @@ MALFORMED = [
     (b"\r\n", b"SPAMD/1.0 76 Bad header line: \r\n"),
     (b"GET / HTTP/1.0\r\n\r\n", b"SPAMD/1.0 76 Bad header line: GET / HTTP/1.0\r\n"),
     (b"CHECK SPAMC\r\n", b"SPAMD/1.0 76 Bad header line: CHECK SPAMC\r\n"),
-    (b"\x00\xff\x16\x03 SPAMC/1.5\r\n", b"SPAMD/1.0 76 Bad header line: \x00\xff\x16\x03 SPAMC/1.5"
-     b"\r\n"),
-    (b"CHECK SPAMC/1.5\r\nContent-length: 1e3\r\n\r\n",
-     b"SPAMD/1.0 76 Bad header line: (Content-Length contains non-numeric bytes)\r\n"),
-    (b"CHECK SPAMC/1.5\r\nContent-length: 99999999999999999999\r\n\r\n",
-     b"SPAMD/1.0 65 Data error: (message larger than 67108864 bytes)\r\n"),
-    (b"CHECK SPAMC/1.5\r\n" + b"X" * 70_000 + b"\r\n\r\n",
-     b"SPAMD/1.0 76 Bad header line: (line too long)\r\n"),
-    (b"TELL SPAMC/1.5\r\nSet: local\r\nRemove: local\r\n\r\n",
-     b"SPAMD/1.0 69 Service Unavailable: TELL commands are not enabled, set the --allow-tell "
-     b"switch.\r\n"),
-    (b"PING SPAMC/1.5\n\n", b"SPAMD/1.0 76 Bad header line: (header not in 'Name: value' "
-     b"format)\r\n"),
+    (
+        b"\x00\xff\x16\x03 SPAMC/1.5\r\n",
+        b"SPAMD/1.0 76 Bad header line: \x00\xff\x16\x03 SPAMC/1.5\r\n",
+    ),
+    (
+        b"CHECK SPAMC/1.5\r\nContent-length: 1e3\r\n\r\n",
+        b"SPAMD/1.0 76 Bad header line: (Content-Length contains non-numeric bytes)\r\n",
+    ),
+    (
+        b"CHECK SPAMC/1.5\r\nContent-length: 99999999999999999999\r\n\r\n",
+        b"SPAMD/1.0 65 Data error: (message larger than 67108864 bytes)\r\n",
+    ),
+    (
+        b"CHECK SPAMC/1.5\r\n" + b"X" * 70_000 + b"\r\n\r\n",
+        b"SPAMD/1.0 76 Bad header line: (line too long)\r\n",
+    ),
+    (
+        b"TELL SPAMC/1.5\r\nSet: local\r\nRemove: local\r\n\r\n",
+        b"SPAMD/1.0 69 Service Unavailable: TELL commands are not enabled, set the --allow-tell "
+        b"switch.\r\n",
+    ),
+    (
+        b"PING SPAMC/1.5\n\n",
+        b"SPAMD/1.0 76 Bad header line: (header not in 'Name: value' format)\r\n",
+    ),
 ]
 
 
@@ -219,7 +232,8 @@ def small_spamd(small_ruleset: Path, tmp_path_factory: pytest.TempPathFactory):
 
 
 def test_hup_under_load_replaces_children_and_the_ruleset_without_a_failed_request(
-        spamd, tmp_path: Path) -> None:
+    spamd, tmp_path: Path
+) -> None:
     rules = tmp_path / "reloadable"
     ruleset = compile_small(rules, word_score=6.0)
     server = spamd("-m", "2", ruleset=ruleset)
@@ -268,15 +282,30 @@ def test_hup_with_a_broken_ruleset_keeps_serving(spamd, tmp_path: Path) -> None:
     assert spam_line(check(server)) == b"True ; 6.5 / 5.0"
 
 
-def test_daemonize_writes_the_pidfile_only_when_it_answers(small_ruleset: Path,
-                                                           tmp_path: Path) -> None:
+def test_daemonize_writes_the_pidfile_only_when_it_answers(
+    small_ruleset: Path, tmp_path: Path
+) -> None:
     port = free_port()
     pidfile = tmp_path / "spamd.pid"
     launcher = subprocess.run(
-        [str(Path(sys.executable).parent / "spamkiln-spamd"), "-d", "-r", str(pidfile), "-i",
-         f"127.0.0.1:{port}", "-m", "2", "--ruleset", str(small_ruleset), "-s",
-         str(tmp_path / "d.log")],
-        capture_output=True, timeout=60, stdin=subprocess.DEVNULL)
+        [
+            str(Path(sys.executable).parent / "spamkiln-spamd"),
+            "-d",
+            "-r",
+            str(pidfile),
+            "-i",
+            f"127.0.0.1:{port}",
+            "-m",
+            "2",
+            "--ruleset",
+            str(small_ruleset),
+            "-s",
+            str(tmp_path / "d.log"),
+        ],
+        capture_output=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
     assert launcher.returncode == 0, launcher.stderr
     assert pidfile.exists()  # the launcher only exits once the pid file is there
     pid = int(pidfile.read_text())
@@ -292,8 +321,9 @@ def test_daemonize_writes_the_pidfile_only_when_it_answers(small_ruleset: Path,
     assert wait_for(lambda: not Path(f"/proc/{pid}").exists(), timeout=30)
 
 
-def test_term_lets_a_busy_child_finish_and_removes_socket_and_pidfile(spamd, tmp_path: Path
-                                                                      ) -> None:
+def test_term_lets_a_busy_child_finish_and_removes_socket_and_pidfile(
+    spamd, tmp_path: Path
+) -> None:
     sock_path = tmp_path / "t.sock"
     pidfile = tmp_path / "t.pid"
     server = spamd("-m", "1", "--max-spare", "1", "-i", str(sock_path), "-r", str(pidfile))
@@ -353,16 +383,28 @@ def test_pool_scaling_follows_spamds_rules(spamd) -> None:
 def test_children_run_unprivileged(spamd) -> None:
     server = spamd("-m", "1", "--max-spare", "1")
     for pid in server.children():
-        uid_line = next(line for line in Path(f"/proc/{pid}/status").read_text().splitlines()
-                        if line.startswith("Uid:"))
+        uid_line = next(
+            line
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+            if line.startswith("Uid:")
+        )
         uids = {int(x) for x in uid_line.split()[1:]}
         if os.geteuid() == 0:  # started as root without -u: children run as nobody
             assert 0 not in uids
 
 
 def test_tls_with_the_c_spamc(spamd) -> None:
-    server = spamd("-m", "1", "--max-spare", "1", "--ssl", "--server-cert", str(TLS_CERT),
-                   "--server-key", str(TLS_KEY))
+    server = spamd(
+        "-m",
+        "1",
+        "--max-spare",
+        "1",
+        "--ssl",
+        "--server-cert",
+        str(TLS_CERT),
+        "--server-key",
+        str(TLS_KEY),
+    )
     run = c_spamc(["-p", str(server.port), "--ssl", "-c"], SPAM)
     assert (run.rc, run.out) == (1, b"6.5/5.0\n"), run.err
     assert "TLSv1_" in server.log_text()

@@ -64,7 +64,7 @@ EXPECTED = {
         b"\tSK_META_BOTH,SK_RAW_CLICK,SK_SUBJ_MONEY,SK_URI_INVALID\n"
         b"\tautolearn=disabled version=4.0.1\n"
         b"MIME-Version: 1.0\n"
-        b"Content-Type: multipart/mixed; boundary=\"----------=_6553F100.52E6B438\"\n"
+        b'Content-Type: multipart/mixed; boundary="----------=_6553F100.52E6B438"\n'
         b"\n"
         b"This is a multi-part message in MIME format.\n"
         b"\n"
@@ -128,7 +128,7 @@ EXPECTED = {
         b"X-Spam-Status: Yes, score=17.5 required=5.0 tests=SK_BODY_WINNER,SK_FULL_ZZZ,\n"
         b"\tSK_META_BOTH,SK_SUBJ_MONEY autolearn=disabled version=4.0.1\n"
         b"MIME-Version: 1.0\n"
-        b"Content-Type: multipart/mixed; boundary=\"----------=_6553F100.52E6B438\"\n"
+        b'Content-Type: multipart/mixed; boundary="----------=_6553F100.52E6B438"\n'
         b"\n"
         b"This is a multi-part message in MIME format.\n"
         b"\n"
@@ -189,7 +189,7 @@ EXPECTED = {
         b"\tSK_META_BOTH,SK_RAW_CLICK,SK_SUBJ_MONEY,SK_URI_INVALID\n"
         b"\tautolearn=disabled version=4.0.1\n"
         b"MIME-Version: 1.0\n"
-        b"Content-Type: multipart/mixed; boundary=\"----------=_6553F100.52E6B438\"\n"
+        b'Content-Type: multipart/mixed; boundary="----------=_6553F100.52E6B438"\n'
         b"\n"
         b"This is a multi-part message in MIME format.\n"
         b"\n"
@@ -300,7 +300,7 @@ EXPECTED = {
         b"X-Spam-Status: Yes, score=14.5 required=5.0 tests=SK_BODY_WINNER,SK_FULL_ZZZ\n"
         b"\tautolearn=disabled version=4.0.1\n"
         b"MIME-Version: 1.0\n"
-        b"Content-Type: multipart/mixed; boundary=\"----------=_6553F100.52E6B438\"\n"
+        b'Content-Type: multipart/mixed; boundary="----------=_6553F100.52E6B438"\n'
         b"\n"
         b"This is a multi-part message in MIME format.\n"
         b"\n"
@@ -354,7 +354,7 @@ EXPECTED = {
         b"\tSK_META_BOTH,SK_RAW_CLICK,SK_SUBJ_MONEY,SK_URI_INVALID\r\n"
         b"\tautolearn=disabled version=4.0.1\r\n"
         b"MIME-Version: 1.0\r\n"
-        b"Content-Type: multipart/mixed; boundary=\"----------=_6553F100.52E6B438\"\r\n"
+        b'Content-Type: multipart/mixed; boundary="----------=_6553F100.52E6B438"\r\n'
         b"\r\n"
         b"This is a multi-part message in MIME format.\r\n"
         b"\r\n"

@@ -112,18 +112,27 @@ def test_list_relays_prefers_the_newest_untrusted() -> None:
 
 # (case, headers, From-ish addresses)
 FROM_CASES = [
-    ("from and envelope",
-     "From: A <a@example.com>\nReturn-Path: <bounce@example.org>",
-     [b"a@example.com", b"bounce@example.org"]),
-    ("resent-from (first header) replaces all",
-     "From: a@example.com\nResent-From: r@example.net, s@example.net\nResent-From: t@example.net",
-     [b"r@example.net", b"s@example.net"]),
-    ("dots squeezed, duplicates dropped",
-     "From: a..b@example.com\nEnvelope-Sender: a.b@example.com",
-     [b"a.b@example.com"]),
-    ("several From addresses",
-     "From: a@example.com, b@example.com",
-     [b"a@example.com", b"b@example.com"]),
+    (
+        "from and envelope",
+        "From: A <a@example.com>\nReturn-Path: <bounce@example.org>",
+        [b"a@example.com", b"bounce@example.org"],
+    ),
+    (
+        "resent-from (first header) replaces all",
+        "From: a@example.com\nResent-From: r@example.net, s@example.net\n"
+        "Resent-From: t@example.net",
+        [b"r@example.net", b"s@example.net"],
+    ),
+    (
+        "dots squeezed, duplicates dropped",
+        "From: a..b@example.com\nEnvelope-Sender: a.b@example.com",
+        [b"a.b@example.com"],
+    ),
+    (
+        "several From addresses",
+        "From: a@example.com, b@example.com",
+        [b"a@example.com", b"b@example.com"],
+    ),
     ("nothing", "Subject: x", []),
 ]
 
@@ -142,18 +151,26 @@ RCVD = (
 
 # (case, headers, recipients)
 TO_CASES = [
-    ("received for, then headers",
-     RCVD.format("rcpt@example.org") + "\nTo: t@example.com\nCc: c@example.com",
-     [b"rcpt@example.org", b"t@example.com", b"c@example.com"]),
-    ("received for with a made-up host",
-     RCVD.format("rcpt@localhost") + "\nTo: t@example.com",
-     [b"t@example.com"]),
-    ("first resent-to and resent-cc replace all",
-     "To: t@example.com\nResent-To: r@example.com, x@example.com\nResent-Cc: rc@example.com",
-     [b"r@example.com", b"x@example.com", b"rc@example.com"]),
-    ("duplicates dropped, order kept",
-     "To: t@example.com\nDelivered-To: d@example.com\nX-Original-To: t@example.com",
-     [b"t@example.com", b"d@example.com"]),
+    (
+        "received for, then headers",
+        RCVD.format("rcpt@example.org") + "\nTo: t@example.com\nCc: c@example.com",
+        [b"rcpt@example.org", b"t@example.com", b"c@example.com"],
+    ),
+    (
+        "received for with a made-up host",
+        RCVD.format("rcpt@localhost") + "\nTo: t@example.com",
+        [b"t@example.com"],
+    ),
+    (
+        "first resent-to and resent-cc replace all",
+        "To: t@example.com\nResent-To: r@example.com, x@example.com\nResent-Cc: rc@example.com",
+        [b"r@example.com", b"x@example.com", b"rc@example.com"],
+    ),
+    (
+        "duplicates dropped, order kept",
+        "To: t@example.com\nDelivered-To: d@example.com\nX-Original-To: t@example.com",
+        [b"t@example.com", b"d@example.com"],
+    ),
 ]
 
 

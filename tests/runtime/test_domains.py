@@ -74,9 +74,7 @@ VALID_DOMAINS = [
 
 
 @pytest.mark.parametrize(("domain", "expected"), VALID_DOMAINS)
-def test_is_domain_valid(
-    registry: RegistryBoundaries, domain: str | None, expected: bool
-) -> None:
+def test_is_domain_valid(registry: RegistryBoundaries, domain: str | None, expected: bool) -> None:
     assert registry.is_domain_valid(domain) is expected
 
 

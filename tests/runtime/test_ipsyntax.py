@@ -63,8 +63,13 @@ def test_private(address: str, private: bool) -> None:
 
 @pytest.mark.parametrize(
     ("text", "found"),
-    [("LOCALHOST.localdomain", "LOCALHOST.localdomain"), ("x 127.0.0.1 y", "127.0.0.1"),
-     ("::ffff:127.0.0.1", "::ffff:127.0.0.1"), ("0:0::1", "0:0::1"), ("127.0.0.2", None)],
+    [
+        ("LOCALHOST.localdomain", "LOCALHOST.localdomain"),
+        ("x 127.0.0.1 y", "127.0.0.1"),
+        ("::ffff:127.0.0.1", "::ffff:127.0.0.1"),
+        ("0:0::1", "0:0::1"),
+        ("127.0.0.2", None),
+    ],
 )
 def test_localhost(text: str, found: str | None) -> None:
     m = FIND_LOCALHOST.search(text)

@@ -9,8 +9,19 @@ from spamkiln.runtime.mime_stats import mime_stats, split_raw_lines
 
 
 def alternative(text: bytes, html: bytes, boundary: bytes = b"A") -> bytes:
-    return (b"--" + boundary + b"\nContent-Type: text/plain\n\n" + text + b"\n--" + boundary
-            + b"\nContent-Type: text/html\n\n" + html + b"\n--" + boundary + b"--\n")
+    return (
+        b"--"
+        + boundary
+        + b"\nContent-Type: text/plain\n\n"
+        + text
+        + b"\n--"
+        + boundary
+        + b"\nContent-Type: text/html\n\n"
+        + html
+        + b"\n--"
+        + boundary
+        + b"--\n"
+    )
 
 
 def msg(body: bytes, ctype: bytes = b"multipart/alternative; boundary=A") -> bytes:
@@ -24,25 +35,35 @@ def test_multipart_ratio_is_text_bytes_per_html_byte() -> None:
 
 
 def test_multipart_ratio_uses_the_last_pair() -> None:
-    first = b"--B\nContent-Type: multipart/alternative; boundary=A\n\n" + alternative(
-        b"x" * 10, b"y" * 10) + b"\n--B\nContent-Type: multipart/alternative; boundary=C\n\n"
+    first = (
+        b"--B\nContent-Type: multipart/alternative; boundary=A\n\n"
+        + alternative(b"x" * 10, b"y" * 10)
+        + b"\n--B\nContent-Type: multipart/alternative; boundary=C\n\n"
+    )
     second = alternative(b"x", b"y" * 100, b"C") + b"\n--B--\n"
     stats = mime_stats(mime.parse(msg(first + second, b"multipart/mixed; boundary=B")))
     assert stats.multipart_ratio == pytest.approx(0.01)
 
 
 def test_parts_before_the_alternative_are_not_sized() -> None:
-    body = (b"--B\nContent-Type: text/plain\n\n" + b"x" * 500
-            + b"\n--B\nContent-Type: multipart/alternative; boundary=A\n\n"
-            + alternative(b"", b"<p>hi</p>") + b"\n--B--\n")
+    body = (
+        b"--B\nContent-Type: text/plain\n\n"
+        + b"x" * 500
+        + b"\n--B\nContent-Type: multipart/alternative; boundary=A\n\n"
+        + alternative(b"", b"<p>hi</p>")
+        + b"\n--B--\n"
+    )
     stats = mime_stats(mime.parse(msg(body, b"multipart/mixed; boundary=B")))
     assert stats.multipart_ratio == 0.0
 
 
 def test_attachments_are_not_sized() -> None:
-    body = (b"--A\nContent-Type: text/plain\n\nshort\n--A\nContent-Type: text/html\n\n<p>x</p>\n"
-            b"--A\nContent-Type: text/plain\nContent-Disposition: attachment\n\n" + b"x" * 90
-            + b"\n--A--\n")
+    body = (
+        b"--A\nContent-Type: text/plain\n\nshort\n--A\nContent-Type: text/html\n\n<p>x</p>\n"
+        b"--A\nContent-Type: text/plain\nContent-Disposition: attachment\n\n"
+        + b"x" * 90
+        + b"\n--A--\n"
+    )
     stats = mime_stats(mime.parse(msg(body)))
     assert stats.multipart_ratio == pytest.approx(5 / 8)
 

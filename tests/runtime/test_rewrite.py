@@ -36,6 +36,7 @@ def _utc() -> Iterator[None]:
     with local_time_in_utc():
         yield
 
+
 REWRITE_ALL = {"rewrite_header": {"Subject": "[SPAM _SCORE_]", "From": "SPAM(x)", "To": "TO-TAG"}}
 
 
@@ -70,8 +71,7 @@ HAM_LF = Case(
 )
 
 SPAM_PLAIN_BODY = (
-    b"Dear friend, you are a WINNER.\n"
-    b"Click here to claim: http://claim.example.invalid/now\n"
+    b"Dear friend, you are a WINNER.\nClick here to claim: http://claim.example.invalid/now\n"
 )
 SPAM_PLAIN = Case(
     "spam_report_safe_1_plain",
@@ -122,18 +122,13 @@ CASES = [
     ),
     Case(
         "spam_report_safe_0_no_subject",
-        b"From: desk@prizes.example.org\n"
-        b"To: you@example.test\n"
-        b"\n"
-        b"A winner, zzzzz\n",
+        b"From: desk@prizes.example.org\nTo: you@example.test\n\nA winner, zzzzz\n",
         "SK_BODY_WINNER,SK_FULL_ZZZ",
         {"report_safe": 0.0, **REWRITE_ALL},
     ),
     Case(
         "spam_report_safe_1_rewrite_no_subject",
-        b"From: desk@prizes.example.org\n"
-        b"\n"
-        b"A winner, zzzzz\n",
+        b"From: desk@prizes.example.org\n\nA winner, zzzzz\n",
         "SK_BODY_WINNER,SK_FULL_ZZZ",
         REWRITE_ALL,
     ),
@@ -153,10 +148,7 @@ CASES = [
     ),
     Case(
         "ham_long_tests_list",
-        b"From: list@example.org\n"
-        b"Subject: longlist\n"
-        b"\n"
-        b"Nothing to see.\n",
+        b"From: list@example.org\nSubject: longlist\n\nNothing to see.\n",
         "SK_LONG_RULE_NAME_NUMBER_FIVE_EEEE,SK_LONG_RULE_NAME_NUMBER_FOUR_DDDD,"
         "SK_LONG_RULE_NAME_NUMBER_ONE_AAAA,SK_LONG_RULE_NAME_NUMBER_SIX_FFFFF,"
         "SK_LONG_RULE_NAME_NUMBER_THREE_CCC,SK_LONG_RULE_NAME_NUMBER_TWO_BBBB",

@@ -397,8 +397,10 @@ def test_tag_matches_spamassassin(
 def test_date_and_remote_client_come_from_the_environment(
     expanders: dict[str, TagExpander],
 ) -> None:
-    tags = TagExpander(expanders["spam"].result, MarkupEnv(now=NOW, remote_hostname="relay.test",
-                                                            remote_addr="192.0.2.9"))
+    tags = TagExpander(
+        expanders["spam"].result,
+        MarkupEnv(now=NOW, remote_hostname="relay.test", remote_addr="192.0.2.9"),
+    )
     assert tags.expand("_DATE_|_REMOTEHOSTNAME_|_REMOTEHOSTADDR_") == (
         b"Tue, 14 Nov 2023 22:13:20 +0000|relay.test|192.0.2.9"
     )
@@ -570,8 +572,17 @@ def _logged_result() -> ScanResult:
         ("SK_SECRET", 0.5, None, ("nolog",)),
     ):
         builder.regex(
-            name, "header", score=(score,) * 4, describe=describe, tflags=tflags, src="t.cf:1",
-            re2_set=0, set_pattern=b"x", exact_engine="re2", exact_pattern=b"x", header="Subject",
+            name,
+            "header",
+            score=(score,) * 4,
+            describe=describe,
+            tflags=tflags,
+            src="t.cf:1",
+            re2_set=0,
+            set_pattern=b"x",
+            exact_engine="re2",
+            exact_pattern=b"x",
+            header="Subject",
         )
     context = MessageContext(b"Subject: x\n\nbody\n", Config({}))
     context.test_logs = {  # type: ignore[attr-defined] - the contract evals will fill

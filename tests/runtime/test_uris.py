@@ -132,7 +132,7 @@ def test_redirect_targets_are_cleaned_in_turn(extractor: UriExtractor) -> None:
     ("uri", "octets", "expected"),
     [
         ("%41%2e%20%7f%3C%80", False, "A.%20%7f<%80"),
-        ("a b\"<>%zz", False, "a%20b%22%3c%3e%25zz"),
+        ('a b"<>%zz', False, "a%20b%22%3c%3e%25zz"),
         ("é€%41", False, "%e9€A"),
         ("é€%41", True, "%c3%a9%e2%82%acA"),
     ],
@@ -185,7 +185,7 @@ def test_text_uris_are_found_once_and_bytes_lines_work(extractor: UriExtractor) 
 def test_detail_table_and_uri_list(extractor: UriExtractor) -> None:
     html = parse_html(
         '<a href="http://%77ww.example.com/x">Click</a><a href="http://www.example.com/x">'
-        "again</a><img src=logo.gif><a href=\"#\">top</a>"
+        'again</a><img src=logo.gif><a href="#">top</a>'
     )
     table = extractor.build_table(
         ["Offer\n", "visit www.shop.example.net today\n"],

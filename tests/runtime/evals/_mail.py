@@ -20,14 +20,24 @@ def part(body: bytes, *headers: str) -> bytes:
     return ("\n".join(headers) + "\n\n").encode() + body
 
 
-def multipart(subtype: str, *parts: bytes, boundary: str = "BOUNDARY", epilogue: bytes = b"",
-              close: bool = True, headers: tuple[str, ...] = (), subject: str = "test") -> bytes:
+def multipart(
+    subtype: str,
+    *parts: bytes,
+    boundary: str = "BOUNDARY",
+    epilogue: bytes = b"",
+    close: bool = True,
+    headers: tuple[str, ...] = (),
+    subject: str = "test",
+) -> bytes:
     body = b"".join(b"--" + boundary.encode() + b"\n" + p + b"\n" for p in parts)
     if close:
         body += b"--" + boundary.encode() + b"--\n" + epilogue
     return message(
-        body, "MIME-Version: 1.0",
-        f'Content-Type: multipart/{subtype}; boundary="{boundary}"', *headers, subject=subject,
+        body,
+        "MIME-Version: 1.0",
+        f'Content-Type: multipart/{subtype}; boundary="{boundary}"',
+        *headers,
+        subject=subject,
     )
 
 

@@ -22,21 +22,29 @@ def test_check_body_length(case: str, body: bytes, limit: str, expected: bool) -
 
 
 def alternative(text: bytes, html: bytes) -> bytes:
-    return multipart("alternative", part(text, "Content-Type: text/plain"),
-                     part(html, "Content-Type: text/html"))
+    return multipart(
+        "alternative", part(text, "Content-Type: text/plain"), part(html, "Content-Type: text/html")
+    )
 
 
 # (case, raw, difference in (99, 100], text words / html words > 3 with > 1 html word)
 ALTERNATIVES = [
-    ("different words", alternative(b"hello world\n", b"<p>buy cheap pills now</p>\n"),
-     True, False),
+    (
+        "different words",
+        alternative(b"hello world\n", b"<p>buy cheap pills now</p>\n"),
+        True,
+        False,
+    ),
     ("same words", alternative(b"hello big world\n", b"<p>hello big world</p>\n"), False, False),
     # An HTML alternative with no words but an image counts as one word nobody can type.
     ("image only html", alternative(b"see the picture\n", b'<img src="cid:x">\n'), True, False),
-    ("wordy text alternative", alternative(b"one two three four five six seven eight nine\n",
-                                           b"<p>one two</p>\n"), False, True),
-    ("html repeats a word more often", alternative(b"sale\n", b"<p>sale sale</p>\n"),
-     True, False),
+    (
+        "wordy text alternative",
+        alternative(b"one two three four five six seven eight nine\n", b"<p>one two</p>\n"),
+        False,
+        True,
+    ),
+    ("html repeats a word more often", alternative(b"sale\n", b"<p>sale sale</p>\n"), True, False),
     ("no alternative", message(b"hello world\n"), False, False),
 ]
 
@@ -51,12 +59,18 @@ def test_multipart_alternative_difference(
 
 
 def test_calendar_invitation_is_exempt() -> None:
-    raw = multipart("alternative", part(b"<p>meeting at noon</p>\n", "Content-Type: text/html"),
-                    part(b"BEGIN:VCALENDAR\n", "Content-Type: text/calendar"))
+    raw = multipart(
+        "alternative",
+        part(b"<p>meeting at noon</p>\n", "Content-Type: text/html"),
+        part(b"BEGIN:VCALENDAR\n", "Content-Type: text/calendar"),
+    )
     assert ev.multipart_alternative_difference(ctx(raw), "50", "100") is False
     # the same HTML next to another attachment type is compared as usual
-    raw = multipart("alternative", part(b"<p>meeting at noon</p>\n", "Content-Type: text/html"),
-                    part(b"x\n", "Content-Type: application/octet-stream"))
+    raw = multipart(
+        "alternative",
+        part(b"<p>meeting at noon</p>\n", "Content-Type: text/html"),
+        part(b"x\n", "Content-Type: application/octet-stream"),
+    )
     assert ev.multipart_alternative_difference(ctx(raw), "50", "100") is True
 
 
@@ -66,12 +80,16 @@ def test_minimum_zero_means_no_lower_bound() -> None:
 
 
 def test_largest_difference_wins_across_alternatives() -> None:
-    same = part(b"--A1\nContent-Type: text/plain\n\nsame words\n--A1\nContent-Type: text/html"
-                b"\n\n<p>same words</p>\n--A1--\n",
-                'Content-Type: multipart/alternative; boundary="A1"')
-    other = part(b"--A2\nContent-Type: text/plain\n\nhello\n--A2\nContent-Type: text/html"
-                 b"\n\n<p>goodbye</p>\n--A2--\n",
-                 'Content-Type: multipart/alternative; boundary="A2"')
+    same = part(
+        b"--A1\nContent-Type: text/plain\n\nsame words\n--A1\nContent-Type: text/html"
+        b"\n\n<p>same words</p>\n--A1--\n",
+        'Content-Type: multipart/alternative; boundary="A1"',
+    )
+    other = part(
+        b"--A2\nContent-Type: text/plain\n\nhello\n--A2\nContent-Type: text/html"
+        b"\n\n<p>goodbye</p>\n--A2--\n",
+        'Content-Type: multipart/alternative; boundary="A2"',
+    )
     c = ctx(multipart("mixed", same, other))
     assert ev.multipart_alternative_difference(c, "99", "100") is True
     assert ev.multipart_alternative_difference(c, "0", "50") is False
@@ -131,6 +149,8 @@ def test_check_stock_info(case: str, body: bytes, minimum: str, expected: bool) 
 
 def test_registry_names() -> None:
     assert set(ev.EVALS) >= {
-        "check_body_length", "multipart_alternative_difference",
-        "multipart_alternative_difference_count", "tvd_vertical_words",
+        "check_body_length",
+        "multipart_alternative_difference",
+        "multipart_alternative_difference_count",
+        "tvd_vertical_words",
     }

@@ -27,29 +27,62 @@ FETCHED = (
 
 # (case, headers, Date minus nearest Received, in seconds)
 DIFFS = [
-    ("on time", "Date: Mon, 3 Jun 2002 10:00:00 +0000\n"
-     + rcvd("Mon, 3 Jun 2002 10:05:00 +0000"), -300),
-    ("five hours ahead", "Date: Mon, 3 Jun 2002 10:00:00 +0000\n"
-     + rcvd("Mon, 3 Jun 2002 05:00:00 +0000"), 5 * HOUR),
-    ("nearest hop wins", "Date: Mon, 3 Jun 2002 10:00:00 +0000\n"
-     + rcvd("Mon, 3 Jun 2002 20:00:00 +0000") + "\n" + rcvd("Mon, 3 Jun 2002 10:30:00 +0000"),
-     -HOUR // 2),
-    ("the sender's own stamp is ignored", "Date: Mon, 3 Jun 2002 10:00:00 +0000\n"
-     + rcvd("Mon, 3 Jun 2002 20:00:00 +0000") + "\n" + rcvd("Mon, 3 Jun 2002 10:00:00 +0000"),
-     -10 * HOUR),
-    ("a sole equal stamp is kept", "Date: Mon, 3 Jun 2002 10:00:00 +0000\n"
-     + rcvd("Mon, 3 Jun 2002 10:00:00 +0000"), 0),
-    ("ties keep the newer hop", "Date: Mon, 3 Jun 2002 10:00:00 +0000\n"
-     + rcvd("Mon, 3 Jun 2002 11:00:00 +0000") + "\n" + rcvd("Mon, 3 Jun 2002 09:00:00 +0000"),
-     -HOUR),
-    ("Resent-Date wins", "Date: Mon, 3 Jun 2002 10:00:00 +0000\n"
-     "Resent-Date: Tue, 4 Jun 2002 10:00:00 +0000\n" + rcvd("Tue, 4 Jun 2002 12:00:00 +0000"),
-     -2 * HOUR),
+    (
+        "on time",
+        "Date: Mon, 3 Jun 2002 10:00:00 +0000\n" + rcvd("Mon, 3 Jun 2002 10:05:00 +0000"),
+        -300,
+    ),
+    (
+        "five hours ahead",
+        "Date: Mon, 3 Jun 2002 10:00:00 +0000\n" + rcvd("Mon, 3 Jun 2002 05:00:00 +0000"),
+        5 * HOUR,
+    ),
+    (
+        "nearest hop wins",
+        "Date: Mon, 3 Jun 2002 10:00:00 +0000\n"
+        + rcvd("Mon, 3 Jun 2002 20:00:00 +0000")
+        + "\n"
+        + rcvd("Mon, 3 Jun 2002 10:30:00 +0000"),
+        -HOUR // 2,
+    ),
+    (
+        "the sender's own stamp is ignored",
+        "Date: Mon, 3 Jun 2002 10:00:00 +0000\n"
+        + rcvd("Mon, 3 Jun 2002 20:00:00 +0000")
+        + "\n"
+        + rcvd("Mon, 3 Jun 2002 10:00:00 +0000"),
+        -10 * HOUR,
+    ),
+    (
+        "a sole equal stamp is kept",
+        "Date: Mon, 3 Jun 2002 10:00:00 +0000\n" + rcvd("Mon, 3 Jun 2002 10:00:00 +0000"),
+        0,
+    ),
+    (
+        "ties keep the newer hop",
+        "Date: Mon, 3 Jun 2002 10:00:00 +0000\n"
+        + rcvd("Mon, 3 Jun 2002 11:00:00 +0000")
+        + "\n"
+        + rcvd("Mon, 3 Jun 2002 09:00:00 +0000"),
+        -HOUR,
+    ),
+    (
+        "Resent-Date wins",
+        "Date: Mon, 3 Jun 2002 10:00:00 +0000\n"
+        "Resent-Date: Tue, 4 Jun 2002 10:00:00 +0000\n" + rcvd("Tue, 4 Jun 2002 12:00:00 +0000"),
+        -2 * HOUR,
+    ),
     ("unparsable Date", "Date: sometime\n" + rcvd("Mon, 3 Jun 2002 10:00:00 +0000"), 0),
     ("no Received", "Date: Mon, 3 Jun 2002 10:00:00 +0000", 0),
     ("fetchmail hops set aside", "Date: Mon, 3 Jun 2002 10:00:00 +0000\n" + FETCHED, 0),
-    ("fetchmail hops set aside, the rest used", "Date: Mon, 3 Jun 2002 10:00:00 +0000\n"
-     + FETCHED + "\n" + rcvd("Mon, 3 Jun 2002 13:00:00 +0000"), -3 * HOUR),
+    (
+        "fetchmail hops set aside, the rest used",
+        "Date: Mon, 3 Jun 2002 10:00:00 +0000\n"
+        + FETCHED
+        + "\n"
+        + rcvd("Mon, 3 Jun 2002 13:00:00 +0000"),
+        -3 * HOUR,
+    ),
 ]
 
 
@@ -91,14 +124,32 @@ JUNE_9 = calendar.timegm((2002, 6, 9, 10, 0, 0))
 
 # (case, headers, hit?)
 OUTLOOK = [
-    ("token fits Date", outlook_id(JUNE_3) + "\nDate: Mon, 3 Jun 2002 10:00:00 +0000\n"
-     + rcvd("Mon, 3 Jun 2002 10:01:00 +0000"), False),
-    ("token fits Received only", outlook_id(JUNE_3) + "\nDate: Sun, 9 Jun 2002 10:00:00 +0000\n"
-     + rcvd("Mon, 3 Jun 2002 10:01:00 +0000"), False),
-    ("token fits neither", outlook_id(JUNE_9) + "\nDate: Mon, 3 Jun 2002 10:00:00 +0000\n"
-     + rcvd("Mon, 3 Jun 2002 10:01:00 +0000"), True),
-    ("not an Outlook id", "Message-ID: <1234@example.com>\nDate: Mon, 3 Jun 2002 10:00:00 +0000",
-     False),
+    (
+        "token fits Date",
+        outlook_id(JUNE_3)
+        + "\nDate: Mon, 3 Jun 2002 10:00:00 +0000\n"
+        + rcvd("Mon, 3 Jun 2002 10:01:00 +0000"),
+        False,
+    ),
+    (
+        "token fits Received only",
+        outlook_id(JUNE_3)
+        + "\nDate: Sun, 9 Jun 2002 10:00:00 +0000\n"
+        + rcvd("Mon, 3 Jun 2002 10:01:00 +0000"),
+        False,
+    ),
+    (
+        "token fits neither",
+        outlook_id(JUNE_9)
+        + "\nDate: Mon, 3 Jun 2002 10:00:00 +0000\n"
+        + rcvd("Mon, 3 Jun 2002 10:01:00 +0000"),
+        True,
+    ),
+    (
+        "not an Outlook id",
+        "Message-ID: <1234@example.com>\nDate: Mon, 3 Jun 2002 10:00:00 +0000",
+        False,
+    ),
 ]
 
 

@@ -9,8 +9,13 @@ from spamkiln.runtime.evals import freemail as ev
 from ._header_mail import context
 
 FREEMAIL = {
-    "freemail_domains": ["freemail.example", "webmail.example", "mail.*", "*.free.example",
-                         "bad_entry!.example"],
+    "freemail_domains": [
+        "freemail.example",
+        "webmail.example",
+        "mail.*",
+        "*.free.example",
+        "bad_entry!.example",
+    ],
     "freemail_welcomelist": ["vip@freemail.example", "partner.example", "junk"],
 }
 
@@ -76,35 +81,102 @@ FIVE = "x1@example.com x2@example.com x3@example.com x4@example.com"
 
 # (case, headers, body, extra settings, 'replyto' hit?, 'reply' hit?)
 REPLY_CASES = [
-    ("From and Reply-To different freemails", FM_FROM + "\nReply-To: b@webmail.example",
-     "hi\n", {}, True, True),
+    (
+        "From and Reply-To different freemails",
+        FM_FROM + "\nReply-To: b@webmail.example",
+        "hi\n",
+        {},
+        True,
+        True,
+    ),
     ("same freemail address", FM_FROM + "\nReply-To: a@freemail.example", "hi\n", {}, False, False),
-    ("bulk envelope sender", FM_FROM + "\nReply-To: b@webmail.example\n"
-     "Return-Path: <list-bounces@example.org>", "hi\n", {}, False, False),
-    ("freemail Reply-To, other freemail in body", "From: a@example.com\n"
-     "Reply-To: b@freemail.example", "write to c@webmail.example please\n", {}, True, False),
-    ("no Reply-To, freemail From, other in body", FM_FROM, "contact b@webmail.example\n", {},
-     False, True),
-    ("body address in angle brackets is quoting", FM_FROM, "From <b@webmail.example> today\n",
-     {}, False, False),
-    ("body address before 'wrote:' is quoting", FM_FROM, "b@webmail.example wrote:\n> hi\n",
-     {}, False, False),
-    ("body address in a URL", FM_FROM, "see http://example.com/?u=b@webmail.example\n", {},
-     False, False),
+    (
+        "bulk envelope sender",
+        FM_FROM + "\nReply-To: b@webmail.example\nReturn-Path: <list-bounces@example.org>",
+        "hi\n",
+        {},
+        False,
+        False,
+    ),
+    (
+        "freemail Reply-To, other freemail in body",
+        "From: a@example.com\nReply-To: b@freemail.example",
+        "write to c@webmail.example please\n",
+        {},
+        True,
+        False,
+    ),
+    (
+        "no Reply-To, freemail From, other in body",
+        FM_FROM,
+        "contact b@webmail.example\n",
+        {},
+        False,
+        True,
+    ),
+    (
+        "body address in angle brackets is quoting",
+        FM_FROM,
+        "From <b@webmail.example> today\n",
+        {},
+        False,
+        False,
+    ),
+    (
+        "body address before 'wrote:' is quoting",
+        FM_FROM,
+        "b@webmail.example wrote:\n> hi\n",
+        {},
+        False,
+        False,
+    ),
+    (
+        "body address in a URL",
+        FM_FROM,
+        "see http://example.com/?u=b@webmail.example\n",
+        {},
+        False,
+        False,
+    ),
     ("too many body addresses", FM_FROM, f"b@webmail.example {FIVE}\n", {}, False, False),
-    ("limit switched off", FM_FROM, f"b@webmail.example {FIVE}\n",
-     {"freemail_skip_when_over_max": 0.0}, False, True),
-    ("limit raised", FM_FROM, f"b@webmail.example {FIVE}\n",
-     {"freemail_max_body_emails": 6.0}, False, True),
-    ("too many body freemails", FM_FROM,
-     "b@webmail.example c@webmail.example d@webmail.example\n", {}, False, False),
-    ("not freemail at all", "From: a@example.com\nReply-To: b@example.org",
-     "c@webmail.example\n", {}, False, False),
+    (
+        "limit switched off",
+        FM_FROM,
+        f"b@webmail.example {FIVE}\n",
+        {"freemail_skip_when_over_max": 0.0},
+        False,
+        True,
+    ),
+    (
+        "limit raised",
+        FM_FROM,
+        f"b@webmail.example {FIVE}\n",
+        {"freemail_max_body_emails": 6.0},
+        False,
+        True,
+    ),
+    (
+        "too many body freemails",
+        FM_FROM,
+        "b@webmail.example c@webmail.example d@webmail.example\n",
+        {},
+        False,
+        False,
+    ),
+    (
+        "not freemail at all",
+        "From: a@example.com\nReply-To: b@example.org",
+        "c@webmail.example\n",
+        {},
+        False,
+        False,
+    ),
 ]
 
 
 @pytest.mark.parametrize(
-    ("case", "headers", "body", "extra", "replyto", "reply"), REPLY_CASES,
+    ("case", "headers", "body", "extra", "replyto", "reply"),
+    REPLY_CASES,
     ids=[c[0] for c in REPLY_CASES],
 )
 def test_freemail_replyto(

@@ -24,10 +24,12 @@ FILLER = [(f"http://news{i}.example.org/item", f"story {i}") for i in range(12)]
     [
         ("text claims another https site", page(PHISH), True),
         ("same registrable domain", page(HONEST), False),
-        ("link to a bare IP is not judged", page(("http://192.0.2.7/", "https://www.bank.com/")),
-         False),
-        ("anchor text shows no https URL", page(("http://evil.example.net/", "click here")),
-         False),
+        (
+            "link to a bare IP is not judged",
+            page(("http://192.0.2.7/", "https://www.bank.com/")),
+            False,
+        ),
+        ("anchor text shows no https URL", page(("http://evil.example.net/", "click here")), False),
         ("a newsletter with many links is exempt", page(PHISH, *FILLER), False),
         ("a few other links are fine", page(PHISH, *FILLER[:3]), True),
         ("plain text mail", message(b"https://www.bank.com/ http://evil.example.net/\n"), False),

@@ -57,8 +57,9 @@ def image_part(data: bytes, ctype: str, encoding: str = "base64") -> bytes:
 
 TEXT = part(b"look at this\n", "Content-Type: text/plain")
 ONE_GIF = multipart("mixed", TEXT, image_part(gif(500, 400), "image/gif"))
-TWO_JPEGS = multipart("mixed", TEXT, image_part(jpeg(100, 100), "image/jpeg"),
-                      image_part(jpeg(100, 100), "image/jpg"))
+TWO_JPEGS = multipart(
+    "mixed", TEXT, image_part(jpeg(100, 100), "image/jpeg"), image_part(jpeg(100, 100), "image/jpg")
+)
 NOT_BASE64 = multipart("mixed", TEXT, image_part(gif(10, 10), "image/gif", "8bit"))
 
 # (case, raw, function, args, expected)
@@ -73,21 +74,33 @@ CASES = [
     ("gif area outside range", ONE_GIF, ev.pixel_coverage, ("all", "62500", "100000"), False),
     ("no png at all", ONE_GIF, ev.pixel_coverage, ("png", "0", "10"), True),
     ("unknown type", ONE_GIF, ev.pixel_coverage, ("tiff", "0", "10"), False),
-    ("little text, big picture", ONE_GIF, ev.image_to_text_ratio, ("all", "0.000", "0.008"),
-     True),
+    ("little text, big picture", ONE_GIF, ev.image_to_text_ratio, ("all", "0.000", "0.008"), True),
     ("no picture", multipart("mixed", TEXT), ev.image_to_text_ratio, ("all", "0", "1"), False),
     ("ratio above the range", ONE_GIF, ev.image_to_text_ratio, ("all", "0", "0.00001"), False),
-    ("image named", multipart("mixed", part(b64(gif(5, 5)), "Content-Type: image/gif",
-     "Content-Transfer-Encoding: base64", "Content-Disposition: attachment; filename=a.gif")),
-     ev.image_named, ("a.gif",), True),
+    (
+        "image named",
+        multipart(
+            "mixed",
+            part(
+                b64(gif(5, 5)),
+                "Content-Type: image/gif",
+                "Content-Transfer-Encoding: base64",
+                "Content-Disposition: attachment; filename=a.gif",
+            ),
+        ),
+        ev.image_named,
+        ("a.gif",),
+        True,
+    ),
     ("exact size", ONE_GIF, ev.image_size_exact, ("gif", "400", "500"), True),
     ("size range", ONE_GIF, ev.image_size_range, ("all", "500", "500"), False),
 ]
 
 
 @pytest.mark.parametrize(("case", "raw", "function", "args", "expected"), CASES)
-def test_image_checks(case: str, raw: bytes, function: object, args: tuple[str, ...],
-                      expected: bool) -> None:
+def test_image_checks(
+    case: str, raw: bytes, function: object, args: tuple[str, ...], expected: bool
+) -> None:
     assert function(ctx(raw), *args) is expected, case  # type: ignore[operator]
 
 

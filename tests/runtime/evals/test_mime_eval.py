@@ -13,15 +13,29 @@ HTML = part(b"<p>hello there</p>\n", "Content-Type: text/html; charset=us-ascii"
 
 
 def qp_message(body: bytes) -> bytes:
-    return message(body, "Content-Type: text/plain; charset=iso-8859-1",
-                   "Content-Transfer-Encoding: quoted-printable")
+    return message(
+        body,
+        "Content-Type: text/plain; charset=iso-8859-1",
+        "Content-Transfer-Encoding: quoted-printable",
+    )
 
 
 # (case, raw message, check_for_mime argument, expected)
 CHECK_FOR_MIME = [
-    ("base64 part", multipart("mixed", PLAIN, part(b64(b"\x00" * 30),
-     "Content-Type: application/octet-stream", "Content-Transfer-Encoding: base64")),
-     "mime_base64_count", True),
+    (
+        "base64 part",
+        multipart(
+            "mixed",
+            PLAIN,
+            part(
+                b64(b"\x00" * 30),
+                "Content-Type: application/octet-stream",
+                "Content-Transfer-Encoding: base64",
+            ),
+        ),
+        "mime_base64_count",
+        True,
+    ),
     ("no base64 part", multipart("mixed", PLAIN), "mime_base64_count", False),
     ("needless QP escape", qp_message(b"a=41b\n"), "mime_qp_count", True),
     ("an encoded = is needed", qp_message(b"a=3Db\n"), "mime_qp_count", False),
@@ -30,28 +44,71 @@ CHECK_FOR_MIME = [
     ("encoded trailing blank is fine", qp_message(b"end=20\n"), "mime_qp_count", False),
     ("QP line of 79 characters", qp_message(b"x" * 79 + b"\n"), "mime_qp_long_line", True),
     ("QP line of 78 characters", qp_message(b"x" * 78 + b"\n"), "mime_qp_long_line", False),
-    ("report line is not counted", qp_message(b"SPAM: " + b"x" * 90 + b"\n"),
-     "mime_qp_long_line", False),
-    ("base64 text without charset", message(b64(b"plain words\n"),
-     "Content-Type: text/plain", "Content-Transfer-Encoding: base64"),
-     "mime_base64_encoded_text", True),
-    ("base64 text in utf-8", message(b64(b"plain words\n"),
-     "Content-Type: text/plain; charset=utf-8", "Content-Transfer-Encoding: base64"),
-     "mime_base64_encoded_text", False),
-    ("base64 text inline", message(b64(b"plain words\n"), "Content-Type: text/plain",
-     "Content-Transfer-Encoding: base64", "Content-Disposition: inline"),
-     "mime_base64_encoded_text", False),
-    ("attachment", multipart("mixed", PLAIN, part(b"data\n", "Content-Type: text/plain",
-     "Content-Disposition: attachment; filename=a.txt")), "mime_attachment", True),
+    (
+        "report line is not counted",
+        qp_message(b"SPAM: " + b"x" * 90 + b"\n"),
+        "mime_qp_long_line",
+        False,
+    ),
+    (
+        "base64 text without charset",
+        message(
+            b64(b"plain words\n"), "Content-Type: text/plain", "Content-Transfer-Encoding: base64"
+        ),
+        "mime_base64_encoded_text",
+        True,
+    ),
+    (
+        "base64 text in utf-8",
+        message(
+            b64(b"plain words\n"),
+            "Content-Type: text/plain; charset=utf-8",
+            "Content-Transfer-Encoding: base64",
+        ),
+        "mime_base64_encoded_text",
+        False,
+    ),
+    (
+        "base64 text inline",
+        message(
+            b64(b"plain words\n"),
+            "Content-Type: text/plain",
+            "Content-Transfer-Encoding: base64",
+            "Content-Disposition: inline",
+        ),
+        "mime_base64_encoded_text",
+        False,
+    ),
+    (
+        "attachment",
+        multipart(
+            "mixed",
+            PLAIN,
+            part(
+                b"data\n",
+                "Content-Type: text/plain",
+                "Content-Disposition: attachment; filename=a.txt",
+            ),
+        ),
+        "mime_attachment",
+        True,
+    ),
     ("no attachment", multipart("mixed", PLAIN), "mime_attachment", False),
-    ("bogus ISO charset", message(b"x\n", "Content-Type: text/plain; charset=iso-foo-bar"),
-     "mime_bad_iso_charset", True),
-    ("real ISO charset", message(b"x\n", "Content-Type: text/plain; charset=iso-8859-15"),
-     "mime_bad_iso_charset", False),
+    (
+        "bogus ISO charset",
+        message(b"x\n", "Content-Type: text/plain; charset=iso-foo-bar"),
+        "mime_bad_iso_charset",
+        True,
+    ),
+    (
+        "real ISO charset",
+        message(b"x\n", "Content-Type: text/plain; charset=iso-8859-15"),
+        "mime_bad_iso_charset",
+        False,
+    ),
     ("unclosed multipart", multipart("mixed", PLAIN, close=False), "mime_missing_boundary", True),
     ("closed multipart", multipart("mixed", PLAIN), "mime_missing_boundary", False),
-    ("alternative seen", multipart("alternative", PLAIN, HTML), "mime_multipart_alternative",
-     True),
+    ("alternative seen", multipart("alternative", PLAIN, HTML), "mime_multipart_alternative", True),
     # The parser's part-limit flag lives on the message, where this eval never looks.
     ("limit flag is never visible", multipart("mixed", PLAIN), "mimepart_limit_exceeded", False),
     ("unknown name", multipart("mixed", PLAIN), "mime_no_such_flag", False),
@@ -80,16 +137,20 @@ def test_mime_html(case: str, raw: bytes, html: bool, html_only: bool) -> None:
 
 
 def alternative(text: bytes, html: bytes) -> bytes:
-    return multipart("alternative", part(text, "Content-Type: text/plain"),
-                     part(html, "Content-Type: text/html"))
+    return multipart(
+        "alternative", part(text, "Content-Type: text/plain"), part(html, "Content-Type: text/html")
+    )
 
 
 @pytest.mark.parametrize(
     ("case", "raw", "expected"),
     [
         ("empty text alternative", alternative(b"", b"<p>" + b"word " * 50 + b"</p>\n"), True),
-        ("balanced alternatives", alternative(b"word " * 50 + b"\n",
-                                              b"<p>" + b"word " * 50 + b"</p>\n"), False),
+        (
+            "balanced alternatives",
+            alternative(b"word " * 50 + b"\n", b"<p>" + b"word " * 50 + b"</p>\n"),
+            False,
+        ),
         ("no alternative at all", message(b"x\n"), False),
     ],
 )
@@ -100,11 +161,17 @@ def test_check_mime_multipart_ratio(case: str, raw: bytes, expected: bool) -> No
 @pytest.mark.parametrize(
     ("case", "raw", "expected"),
     [
-        ("8-bit in us-ascii", message(b"caf\xe9\n", "Content-Type: text/plain; charset=us-ascii"),
-         True),
+        (
+            "8-bit in us-ascii",
+            message(b"caf\xe9\n", "Content-Type: text/plain; charset=us-ascii"),
+            True,
+        ),
         ("NUL in undeclared text", message(b"a\x00b\n"), True),
-        ("8-bit in utf-8", message(b"caf\xc3\xa9\n", "Content-Type: text/plain; charset=utf-8"),
-         False),
+        (
+            "8-bit in utf-8",
+            message(b"caf\xc3\xa9\n", "Content-Type: text/plain; charset=utf-8"),
+            False,
+        ),
         ("clean ascii", message(b"cafe\n", "Content-Type: text/plain; charset=us-ascii"), False),
     ],
 )
@@ -121,8 +188,14 @@ ENTITIES = b"&#x4E2D;&#x4EBA;" * 10 + b" and a little text\n"
         ("entities in 7bit text", message(ENTITIES, "Content-Type: text/plain"), "0.02", True),
         ("few entities", message(b"&#x4E2D;" + b"plain text " * 40 + b"\n"), "0.02", False),
         ("lower-case hex is not counted", message(ENTITIES.lower()), "0.02", False),
-        ("quoted-printable text is exempt", message(ENTITIES, "Content-Type: text/plain",
-         "Content-Transfer-Encoding: quoted-printable"), "0.02", False),
+        (
+            "quoted-printable text is exempt",
+            message(
+                ENTITIES, "Content-Type: text/plain", "Content-Transfer-Encoding: quoted-printable"
+            ),
+            "0.02",
+            False,
+        ),
         ("ratio argument must look like 0.05", message(ENTITIES), "2", False),
     ],
 )
@@ -131,8 +204,15 @@ def test_check_abundant_unicode_ratio(case: str, raw: bytes, ratio: str, expecte
 
 
 def base64_part(line_length: int, ctype: str = "application/octet-stream") -> bytes:
-    return multipart("mixed", PLAIN, part(b64(b"\xff" * 600, line_length), f"Content-Type: {ctype}",
-                                          "Content-Transfer-Encoding: base64"))
+    return multipart(
+        "mixed",
+        PLAIN,
+        part(
+            b64(b"\xff" * 600, line_length),
+            f"Content-Type: {ctype}",
+            "Content-Transfer-Encoding: base64",
+        ),
+    )
 
 
 @pytest.mark.parametrize(
@@ -160,8 +240,12 @@ CALM = b"this is a perfectly ordinary sentence in lower case " * 5 + b"\n"
         ("shouting is not 25-50", message(SHOUTING), ("25", "50"), False),
         ("calm", message(CALM), ("25", "100"), False),
         ("too short to judge", message(b"BUY NOW AND SAVE\n"), ("75", "100"), False),
-        ("caps-prone charset", message(SHOUTING, "Content-Type: text/plain; charset=koi8-r"),
-         ("75", "100"), False),
+        (
+            "caps-prone charset",
+            message(SHOUTING, "Content-Type: text/plain; charset=koi8-r"),
+            ("75", "100"),
+            False,
+        ),
     ],
 )
 def test_check_for_uppercase(case: str, raw: bytes, args: tuple[str, str], expected: bool) -> None:
@@ -207,13 +291,25 @@ def test_environment_locale_is_accepted(monkeypatch: pytest.MonkeyPatch) -> None
 @pytest.mark.parametrize(
     ("case", "raw", "flag", "expected"),
     [
-        ("epilogue text", multipart("mixed", PLAIN, epilogue=b"trailing words\n"),
-         "mime_epilogue_exists", True),
+        (
+            "epilogue text",
+            multipart("mixed", PLAIN, epilogue=b"trailing words\n"),
+            "mime_epilogue_exists",
+            True,
+        ),
         ("clean multipart", multipart("mixed", PLAIN), "mime_epilogue_exists", False),
-        ("part without headers", message(b"--B\n\nbody\n--B--\n",
-         'Content-Type: multipart/mixed; boundary="B"'), "missing_mime_headers", True),
-        ("no header/body separator", b"From: a@example.com\nSubject: x\n",
-         "missing_head_body_separator", True),
+        (
+            "part without headers",
+            message(b"--B\n\nbody\n--B--\n", 'Content-Type: multipart/mixed; boundary="B"'),
+            "missing_mime_headers",
+            True,
+        ),
+        (
+            "no header/body separator",
+            b"From: a@example.com\nSubject: x\n",
+            "missing_head_body_separator",
+            True,
+        ),
         ("separator present", message(b"x\n"), "missing_head_body_separator", False),
     ],
 )
@@ -231,8 +327,11 @@ def test_truncated_header_from_assembling_all() -> None:
 @pytest.mark.parametrize(
     ("case", "alternatives", "expected"),
     [
-        ("pdf offered as an alternative", (PLAIN, part(b"%PDF\n", "Content-Type: application/pdf")),
-         True),
+        (
+            "pdf offered as an alternative",
+            (PLAIN, part(b"%PDF\n", "Content-Type: application/pdf")),
+            True,
+        ),
         ("text and html", (PLAIN, HTML), False),
         ("rtf is tolerated", (PLAIN, part(b"{\\rtf}\n", "Content-Type: application/rtf")), False),
     ],
@@ -242,8 +341,10 @@ def test_check_ma_non_text(case: str, alternatives: tuple[bytes, ...], expected:
 
 
 def nested_alternative(levels: int) -> bytes:
-    inner = (b"--ALT\nContent-Type: text/plain\n\nhi\n--ALT\nContent-Type: text/html\n\n"
-             b"<p>hi</p>\n--ALT--\n")
+    inner = (
+        b"--ALT\nContent-Type: text/plain\n\nhi\n--ALT\nContent-Type: text/html\n\n"
+        b"<p>hi</p>\n--ALT--\n"
+    )
     ctype = 'multipart/alternative; boundary="ALT"'
     for i in range(levels):
         inner = f"--L{i}\nContent-Type: {ctype}\n\n".encode() + inner + f"\n--L{i}--\n".encode()
@@ -258,8 +359,10 @@ def test_alternative_too_deep_to_parse_is_itself_non_text(levels: int, expected:
 
 
 def test_nested_non_text_is_not_a_direct_alternative() -> None:
-    related = part(b"--R\n" + HTML + b"\n--R\nContent-Type: image/gif\n\nGIF\n--R--\n",
-                   'Content-Type: multipart/related; boundary="R"')
+    related = part(
+        b"--R\n" + HTML + b"\n--R\nContent-Type: image/gif\n\nGIF\n--R--\n",
+        'Content-Type: multipart/related; boundary="R"',
+    )
     assert ev.check_ma_non_text(ctx(multipart("alternative", PLAIN, related))) is False
 
 
@@ -276,8 +379,15 @@ def test_check_qp_ratio(case: str, raw: bytes, minimum: str, expected: bool) -> 
 
 def test_registry_names() -> None:
     assert set(ev.EVALS) >= {
-        "check_abundant_unicode_ratio", "check_base64_length", "check_for_ascii_text_illegal",
-        "check_for_faraway_charset", "check_for_mime", "check_for_mime_html",
-        "check_for_mime_html_only", "check_for_uppercase", "check_mime_multipart_ratio",
-        "check_msg_parse_flags", "check_ma_non_text",
+        "check_abundant_unicode_ratio",
+        "check_base64_length",
+        "check_for_ascii_text_illegal",
+        "check_for_faraway_charset",
+        "check_for_mime",
+        "check_for_mime_html",
+        "check_for_mime_html_only",
+        "check_for_uppercase",
+        "check_mime_multipart_ratio",
+        "check_msg_parse_flags",
+        "check_ma_non_text",
     }

@@ -21,8 +21,9 @@ TRUSTED = hop("127.0.0.1", "localhost", "localhost", "mx.example.org")
 PUBLIC = hop("198.51.100.20", "relay.example.com", "relay.example.com", "mx.example.org")
 
 
-def info(trusted: tuple[Relay, ...] = (), untrusted: tuple[Relay, ...] = (),
-         unparseable: int = 0) -> RelayInfo:
+def info(
+    trusted: tuple[Relay, ...] = (), untrusted: tuple[Relay, ...] = (), unparseable: int = 0
+) -> RelayInfo:
     return RelayInfo(trusted=trusted, untrusted=untrusted, unparseable=unparseable)
 
 
@@ -38,11 +39,13 @@ PATH_SHAPES = [
 
 
 @pytest.mark.parametrize(
-    ("case", "path", "all_trusted", "no_relays", "unparseable"), PATH_SHAPES,
+    ("case", "path", "all_trusted", "no_relays", "unparseable"),
+    PATH_SHAPES,
     ids=[c[0] for c in PATH_SHAPES],
 )
-def test_path_shape(case: str, path: RelayInfo, all_trusted: bool, no_relays: bool,
-                    unparseable: bool) -> None:
+def test_path_shape(
+    case: str, path: RelayInfo, all_trusted: bool, no_relays: bool, unparseable: bool
+) -> None:
     assert ev.check_all_trusted(path) is all_trusted
     assert ev.check_no_relays(path) is no_relays
     assert ev.check_relays_unparseable(path) is unparseable
@@ -71,8 +74,11 @@ def test_helo_ip_mismatch(helo: str, ip: str, hit: bool) -> None:
 
 
 DOTCOM_CASES = [
-    ("only untrusted hop fakes hotmail", [hop("203.0.113.9", helo="mx1.hotmail.com", no_rdns=True)],
-     True),
+    (
+        "only untrusted hop fakes hotmail",
+        [hop("203.0.113.9", helo="mx1.hotmail.com", no_rdns=True)],
+        True,
+    ),
     ("has rDNS", [hop("203.0.113.9", "x.example.net", "mx1.hotmail.com")], False),
     ("rDNS simply not recorded", [hop("203.0.113.9", helo="mx1.hotmail.com")], False),
     ("case-insensitive", [hop("203.0.113.9", helo="SMTP.AOL.COM", no_rdns=True)], True),
@@ -80,10 +86,19 @@ DOTCOM_CASES = [
     ("not at the end", [hop("203.0.113.9", helo="yahoo.com.example", no_rdns=True)], False),
     ("private hop ignored", [hop("10.0.0.1", helo="hotmail.com", no_rdns=True)], False),
     # only the oldest public untrusted hop decides (SpamAssassin resets its flag per hop)
-    ("older hop clears it", [hop("203.0.113.9", helo="msn.com", no_rdns=True),
-                             hop("198.51.100.1", "ok.example", "ok.example")], False),
-    ("older private hop does not", [hop("203.0.113.9", helo="msn.com", no_rdns=True),
-                                    hop("10.0.0.1", helo="pc")], True),
+    (
+        "older hop clears it",
+        [
+            hop("203.0.113.9", helo="msn.com", no_rdns=True),
+            hop("198.51.100.1", "ok.example", "ok.example"),
+        ],
+        False,
+    ),
+    (
+        "older private hop does not",
+        [hop("203.0.113.9", helo="msn.com", no_rdns=True), hop("10.0.0.1", helo="pc")],
+        True,
+    ),
 ]
 
 
@@ -115,24 +130,56 @@ def chain(*pairs: tuple[str, str]) -> RelayInfo:
 
 
 TRAIL_CASES = [
-    ("consistent chain", chain(("a.isp.example", "mx.example.org"),
-                               ("b.sender.example", "c.isp.example"),
-                               ("d.origin.example", "e.sender.example")), False),
-    ("one break is tolerated", chain(("a.isp.example", "mx.example.org"),
-                                     ("b.sender.example", "c.other.example"),
-                                     ("d.origin.example", "e.sender.example")), False),
-    ("two breaks", chain(("a.isp.example", "mx.example.org"),
-                         ("b.sender.example", "c.other.example"),
-                         ("d.origin.example", "e.forged.example")), True),
-    ("no rDNS is no evidence", chain(("", "mx.example.org"),
-                                     ("", "c.other.example"),
-                                     ("", "e.forged.example")), False),
-    ("msn/hotmail pairing allowed", chain(("a.hotmail.com", "mx.example.org"),
-                                          ("b.x.example", "mx.msn.com"),
-                                          ("c.y.example", "z.example")), False),
-    ("localhost name over a public address", chain(("x.isp.example", "mx.example.org"),
-                                                   ("localhost.localdomain", "a.other.example"),
-                                                   ("q.example", "b.third.example")), True),
+    (
+        "consistent chain",
+        chain(
+            ("a.isp.example", "mx.example.org"),
+            ("b.sender.example", "c.isp.example"),
+            ("d.origin.example", "e.sender.example"),
+        ),
+        False,
+    ),
+    (
+        "one break is tolerated",
+        chain(
+            ("a.isp.example", "mx.example.org"),
+            ("b.sender.example", "c.other.example"),
+            ("d.origin.example", "e.sender.example"),
+        ),
+        False,
+    ),
+    (
+        "two breaks",
+        chain(
+            ("a.isp.example", "mx.example.org"),
+            ("b.sender.example", "c.other.example"),
+            ("d.origin.example", "e.forged.example"),
+        ),
+        True,
+    ),
+    (
+        "no rDNS is no evidence",
+        chain(("", "mx.example.org"), ("", "c.other.example"), ("", "e.forged.example")),
+        False,
+    ),
+    (
+        "msn/hotmail pairing allowed",
+        chain(
+            ("a.hotmail.com", "mx.example.org"),
+            ("b.x.example", "mx.msn.com"),
+            ("c.y.example", "z.example"),
+        ),
+        False,
+    ),
+    (
+        "localhost name over a public address",
+        chain(
+            ("x.isp.example", "mx.example.org"),
+            ("localhost.localdomain", "a.other.example"),
+            ("q.example", "b.third.example"),
+        ),
+        True,
+    ),
 ]
 
 

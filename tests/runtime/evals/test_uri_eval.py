@@ -16,10 +16,16 @@ def html(markup: str) -> bytes:
 @pytest.mark.parametrize(
     ("case", "raw", "expected"),
     [
-        ("https text over an IP link", html('<a href="http://192.0.2.1/x">https://bank.com</a>'),
-         True),
-        ("the text shows the IP itself", html('<a href="http://192.0.2.1/">https://192.0.2.1/</a>'),
-         False),
+        (
+            "https text over an IP link",
+            html('<a href="http://192.0.2.1/x">https://bank.com</a>'),
+            True,
+        ),
+        (
+            "the text shows the IP itself",
+            html('<a href="http://192.0.2.1/">https://192.0.2.1/</a>'),
+            False,
+        ),
         ("link to a name", html('<a href="http://bank.com/">https://bank.com</a>'), False),
         ("plain anchor text", html('<a href="http://192.0.2.1/">click</a>'), False),
     ],

@@ -12,8 +12,10 @@ WHEN = "Mon, 3 Jun 2002 10:00:00 +0000"
 FROM_LISTS = {
     "welcomelist_from": ["*@friends.example.com", "boss@example.org"],
     "blocklist_from": ["*@spammer.example.net"],
-    "welcomelist_from_rcvd": [["*@bank.example.com", "mail.bank.example.com"],
-                              ["*@bank.example.com", "[192.0.2.0/24]"]],
+    "welcomelist_from_rcvd": [
+        ["*@bank.example.com", "mail.bank.example.com"],
+        ["*@bank.example.com", "[192.0.2.0/24]"],
+    ],
     "def_welcomelist_from_rcvd": [["*@shop.example.org", "shop.example.org"]],
     "enlist_addrlist": {"BANKS": ["*@bank.example.com"], "NTLD": ["*@*.example.net"]},
     "welcomelist_to": ["me@example.com"],
@@ -27,51 +29,120 @@ OTHER_RELAY = received("relay.example.net", "198.51.100.7", "mx.example.com", WH
 
 # (case, function, args, headers, hit?)
 CASES = [
-    ("welcomelisted From", "check_from_in_welcomelist", (),
-     "From: pal@friends.example.com", True),
-    ("welcomelisted envelope sender", "check_from_in_welcomelist", (),
-     "From: x@example.com\nReturn-Path: <BOSS@example.org>", True),
+    ("welcomelisted From", "check_from_in_welcomelist", (), "From: pal@friends.example.com", True),
+    (
+        "welcomelisted envelope sender",
+        "check_from_in_welcomelist",
+        (),
+        "From: x@example.com\nReturn-Path: <BOSS@example.org>",
+        True,
+    ),
     ("unlisted", "check_from_in_welcomelist", (), "From: x@example.com", False),
-    ("rcvd list with its relay", "check_from_in_welcomelist", (), FROM_BANK + "\n" + BANK_RELAY,
-     True),
-    ("rcvd list by relay address", "check_from_in_welcomelist", (),
-     FROM_BANK + "\n" + received("x.example.net", "192.0.2.44", "mx.example.com", WHEN), True),
-    ("rcvd list through another relay", "check_from_in_welcomelist", (),
-     FROM_BANK + "\n" + OTHER_RELAY, False),
+    (
+        "rcvd list with its relay",
+        "check_from_in_welcomelist",
+        (),
+        FROM_BANK + "\n" + BANK_RELAY,
+        True,
+    ),
+    (
+        "rcvd list by relay address",
+        "check_from_in_welcomelist",
+        (),
+        FROM_BANK + "\n" + received("x.example.net", "192.0.2.44", "mx.example.com", WHEN),
+        True,
+    ),
+    (
+        "rcvd list through another relay",
+        "check_from_in_welcomelist",
+        (),
+        FROM_BANK + "\n" + OTHER_RELAY,
+        False,
+    ),
     ("rcvd list without any relay", "check_from_in_welcomelist", (), FROM_BANK, False),
-    ("forged: listed sender, wrong relay", "check_forged_in_welcomelist", (),
-     FROM_BANK + "\n" + OTHER_RELAY, True),
-    ("not forged with the right relay", "check_forged_in_welcomelist", (),
-     FROM_BANK + "\n" + BANK_RELAY, False),
-    ("default welcomelist", "check_from_in_default_welcomelist", (),
-     "From: orders@shop.example.org\n"
-     + received("out.shop.example.org", "203.0.113.20", "mx.example.com", WHEN), True),
-    ("default welcomelist, wrong relay", "check_from_in_default_welcomelist", (),
-     "From: orders@shop.example.org\n" + OTHER_RELAY, False),
-    ("forged default", "check_forged_in_default_welcomelist", (),
-     "From: orders@shop.example.org\n" + OTHER_RELAY, True),
+    (
+        "forged: listed sender, wrong relay",
+        "check_forged_in_welcomelist",
+        (),
+        FROM_BANK + "\n" + OTHER_RELAY,
+        True,
+    ),
+    (
+        "not forged with the right relay",
+        "check_forged_in_welcomelist",
+        (),
+        FROM_BANK + "\n" + BANK_RELAY,
+        False,
+    ),
+    (
+        "default welcomelist",
+        "check_from_in_default_welcomelist",
+        (),
+        "From: orders@shop.example.org\n"
+        + received("out.shop.example.org", "203.0.113.20", "mx.example.com", WHEN),
+        True,
+    ),
+    (
+        "default welcomelist, wrong relay",
+        "check_from_in_default_welcomelist",
+        (),
+        "From: orders@shop.example.org\n" + OTHER_RELAY,
+        False,
+    ),
+    (
+        "forged default",
+        "check_forged_in_default_welcomelist",
+        (),
+        "From: orders@shop.example.org\n" + OTHER_RELAY,
+        True,
+    ),
     ("blocklisted", "check_from_in_blocklist", (), "From: x@spammer.example.net", True),
-    ("Resent-From hides the From", "check_from_in_blocklist", (),
-     "From: x@spammer.example.net\nResent-From: y@example.com", False),
+    (
+        "Resent-From hides the From",
+        "check_from_in_blocklist",
+        (),
+        "From: x@spammer.example.net\nResent-From: y@example.com",
+        False,
+    ),
     ("named list", "check_from_in_list", ("BANKS",), FROM_BANK, True),
     ("named list, not in it", "check_from_in_list", ("BANKS",), "From: x@example.com", False),
     ("undefined list", "check_from_in_list", ("NO_SUCH_LIST",), FROM_BANK, False),
-    ("Reply-To in a list", "check_replyto_in_list", ("NTLD",),
-     "From: x@example.com\nReply-To: y@mail.example.net", True),
-    ("Reply-To: only the first address", "check_replyto_in_list", ("NTLD",),
-     "Reply-To: y@example.com, z@mail.example.net", False),
+    (
+        "Reply-To in a list",
+        "check_replyto_in_list",
+        ("NTLD",),
+        "From: x@example.com\nReply-To: y@mail.example.net",
+        True,
+    ),
+    (
+        "Reply-To: only the first address",
+        "check_replyto_in_list",
+        ("NTLD",),
+        "Reply-To: y@example.com, z@mail.example.net",
+        False,
+    ),
     ("To welcomelisted", "check_to_in_welcomelist", (), "To: Me <ME@example.com>", True),
     ("Cc counts too", "check_to_in_welcomelist", (), "To: a@example.org\nCc: me@example.com", True),
-    ("Received for counts too", "check_to_in_welcomelist", (),
-     received("a.example.net", "198.51.100.7", "mx.example.com", WHEN, " for <me@example.com>")
-     + "\nTo: list@example.org", True),
+    (
+        "Received for counts too",
+        "check_to_in_welcomelist",
+        (),
+        received("a.example.net", "198.51.100.7", "mx.example.com", WHEN, " for <me@example.com>")
+        + "\nTo: list@example.org",
+        True,
+    ),
     ("recipient not listed", "check_to_in_welcomelist", (), "To: you@example.com", False),
     ("recipient blocklisted", "check_to_in_blocklist", (), "To: old-alias@example.com", True),
     ("more spam", "check_to_in_more_spam", (), "Delivered-To: sales@example.com", True),
     ("all spam", "check_to_in_all_spam", (), "X-Original-To: postmaster@example.com", True),
     ("all spam, not listed", "check_to_in_all_spam", (), "To: you@example.com", False),
-    ("a named recipient list", "check_to_in_list", ("more_spam_to",),
-     "To: sales@example.com", True),
+    (
+        "a named recipient list",
+        "check_to_in_list",
+        ("more_spam_to",),
+        "To: sales@example.com",
+        True,
+    ),
 ]
 
 
@@ -100,9 +171,7 @@ MAILFROM = [
 ]
 
 
-@pytest.mark.parametrize(
-    ("case", "sender", "rdns", "hit"), MAILFROM, ids=[m[0] for m in MAILFROM]
-)
+@pytest.mark.parametrize(("case", "sender", "rdns", "hit"), MAILFROM, ids=[m[0] for m in MAILFROM])
 def test_mailfrom_matches_rcvd(case: str, sender: str, rdns: str, hit: bool) -> None:
     if rdns:
         relay = received(rdns, "203.0.113.9", "mx.example.org", WHEN)
@@ -131,8 +200,11 @@ URI_CASES = [
     ("parent domain", "see http://a.b.evil.example/\n", {"BLOCK"}),
     ("most specific entry decides", "see http://www.example.org/\n", set()),
     ("listed parent", "see http://docs.example.org/\n", {"WELCOME"}),
-    ("negated subdomain, other host listed",
-     "http://safe.example.net/ and http://x.example.net/\n", {"NTLD"}),
+    (
+        "negated subdomain, other host listed",
+        "http://safe.example.net/ and http://x.example.net/\n",
+        {"NTLD"},
+    ),
     ("ip host listed literally", "http://192.0.2.8/login\n", {"NTLD"}),
     ("mailto is skipped", '<a href="mailto:x@bad.example.com">mail</a>\n', set()),
     ("nothing listed", "see http://www.example.com/\n", set()),
