@@ -1365,7 +1365,7 @@ class _Emitter:
         budget = ctx.budget
         if n.mode == "possessive":
             self.fail("possessive quantifier")
-        counted = not (hi is None and lo <= 1) and not (lo == 0 and hi == 1)
+        counted = _counted(lo, hi)
         if counted and self.mode != "regex":
             size = hi if hi is not None else lo
             if size > _RE2_MAX_REPEAT or lo > _RE2_MAX_REPEAT or (size and budget // size == 0):
@@ -1676,8 +1676,7 @@ def plan(rx: PerlRegex) -> RegexPlan:
         if err := _re2_error(exact):
             raise _NotRE2(f"RE2: {err}")
         engine = "re2"
-        # a template placeholder is filled in at scan time; the pre-filter must stand in for
-        # any value
+        # a template placeholder is filled in at scan time, so the pre-filter must stand in for
         # any value; a large count would blow up the sets' DFAs (_SET_COUNT_CAP)
         widen = parser.tag_refs or _counts_beyond(tree, _SET_COUNT_CAP)
         set_pattern = _relaxed_set_pattern(write("set")) if widen else exact
@@ -1702,12 +1701,16 @@ def plan(rx: PerlRegex) -> RegexPlan:
     )
 
 
+def _counted(lo: int, hi: int | None) -> bool:
+    """A repeat RE2 expands into copies: anything but ``*``, ``+`` and ``?``."""
+    return not (hi is None and lo <= 1) and not (lo == 0 and hi == 1)
+
+
 def _counts_beyond(n: Node, cap: int) -> bool:
     """Whether some counted repeat in the tree has a bound above `cap`."""
     if type(n) is Repeat:
-        bound = max(n.min, n.max or 0)
-        counted = not (n.max is None and n.min <= 1) and not (n.min == 0 and n.max == 1)
-        return (counted and bound > cap) or _counts_beyond(n.body, cap)
+        big = _counted(n.min, n.max) and max(n.min, n.max or 0) > cap
+        return big or _counts_beyond(n.body, cap)
     if type(n) is Seq:
         return any(_counts_beyond(item, cap) for item in n.items)
     if type(n) is Alt:
