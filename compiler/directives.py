@@ -279,7 +279,7 @@ DIRECTIVES: tuple[Directive, ...] = (
     _d("bayes_auto_learn_on_error", BOOL, "AutoLearnThreshold", "user", default="0"),
     _d(
         "welcomelist_subject",
-        ADDRLIST,
+        SPECIAL,  # one glob per line, spaces included (the spec says addrlist)
         "WelcomeListSubject",
         "user",
         aliases=("whitelist_subject",),
@@ -287,7 +287,7 @@ DIRECTIVES: tuple[Directive, ...] = (
     ),
     _d(
         "blocklist_subject",
-        ADDRLIST,
+        SPECIAL,  # one glob per line, spaces included (the spec says addrlist)
         "WelcomeListSubject",
         "user",
         aliases=("blacklist_subject",),

@@ -158,12 +158,35 @@ def _named_list(b: SettingsBuilder, node: Setting, d: Directive) -> None:
     if not m or not m.group(2).split():
         b.diags.error(node.src, f"{node.key}: expected (LISTNAME) entries..., got {node.value!r}")
         return
-    lists = b._dict(d.name)
-    entries = lists.setdefault(m.group(1).strip(), [])
+    entries = b._dict(d.name).setdefault(m.group(1).strip(), [])
+    if d.name == "enlist_uri_host":
+        _set_hosts(entries, m.group(2).split())
+        return
     for entry in m.group(2).split():
         entry = entry.lower()
         if entry not in entries:
             entries.append(entry)
+
+
+def _set_hosts(entries: list[str], hosts: list[str]) -> None:
+    """A URI host list maps each host to listed (`host`) or not (`!host`): the last line wins,
+    so a host's earlier entry, in either form, gives way to the new one."""
+    for host in hosts:
+        host = host.lower()
+        bare = host.removeprefix("!")
+        entries[:] = [e for e in entries if e.removeprefix("!") != bare]
+        entries.append(host)
+
+
+def _subject_glob(b: SettingsBuilder, node: Setting, d: Directive) -> None:
+    """welcomelist_subject / blocklist_subject: the whole rest of the line is one glob, spaces
+    and all (SpamAssassin's WelcomeListSubject keys its list by the lower-cased value)."""
+    if not node.value:
+        b.diags.error(node.src, f"{node.key} needs a value")
+        return
+    entries = b._list(d.name)
+    if node.value.lower() not in entries:
+        entries.append(node.value.lower())
 
 
 def _delist(b: SettingsBuilder, node: Setting, d: Directive) -> None:
@@ -178,8 +201,7 @@ def _delist(b: SettingsBuilder, node: Setting, d: Directive) -> None:
 
 def _uri_host_shorthand(list_name: str) -> Handler:
     def handler(b: SettingsBuilder, node: Setting, d: Directive) -> None:
-        entries = b._dict("enlist_uri_host").setdefault(list_name, [])
-        entries.extend(h.lower() for h in node.value.split() if h.lower() not in entries)
+        _set_hosts(b._dict("enlist_uri_host").setdefault(list_name, []), node.value.split())
 
     return handler
 
@@ -254,6 +276,8 @@ _SPECIAL: dict[str, Handler] = {
     "unwelcomelist_from_dkim": _unlist("welcomelist_from_dkim", "def_welcomelist_from_dkim"),
     "welcomelist_from_rcvd": _with_relay,
     "def_welcomelist_from_rcvd": _with_relay,
+    "welcomelist_subject": _subject_glob,
+    "blocklist_subject": _subject_glob,
     "enlist_addrlist": _named_list,
     "enlist_uri_host": _named_list,
     "delist_uri_host": _delist,
