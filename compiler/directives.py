@@ -101,7 +101,7 @@ DIRECTIVES: tuple[Directive, ...] = (
     _d("add_header", SPECIAL, CORE, "user"),
     _d("remove_header", SPECIAL, CORE, "user"),
     _d("clear_headers", NOARGS, CORE, "user"),
-    _d("report_safe", NUMERIC, CORE, "user", default="1"),
+    _d("report_safe", SPECIAL, CORE, "user", default="1"),  # also edits the header list
     _d("report_wrap_width", NUMERIC, CORE, "user", default="75"),
     _d("ok_locales", STRING, CORE, "user", default="all"),
     _d("normalize_charset", BOOL, CORE, "user", default="1"),

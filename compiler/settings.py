@@ -106,8 +106,6 @@ class SettingsBuilder:
         target = _CLEARS.get(action, action.removeprefix("clear_"))
         for name in target if isinstance(target, tuple) else (target,):
             self.values.pop(name, None)
-        if action == "clear_headers":
-            self.values["headers_cleared"] = True
 
     def _add_addresses(self, name: str, addresses: list[str]) -> None:
         entries = self._list(name)
@@ -129,7 +127,7 @@ class SettingsBuilder:
 _CLEARS: dict[str, str | tuple[str, ...]] = {
     "clear_report_template": "report",
     "clear_unsafe_report_template": "unsafe_report",
-    "clear_headers": ("add_header", "remove_header"),
+    "clear_headers": "header_edits",
     "clear_util_rb": ("util_rb_tld", "util_rb_2tld", "util_rb_3tld"),
     "clear_dns_servers": "dns_server",
     "clear_dns_query_restriction": "dns_query_restriction",
@@ -218,7 +216,7 @@ def _add_header(b: SettingsBuilder, node: Setting, d: Directive) -> None:
     text = parts[2]
     if len(text) >= 2 and text[0] == text[-1] == '"':
         text = text[1:-1]
-    b._list("add_header").append([parts[0].lower(), parts[1], text])
+    b._list("header_edits").append(["add", parts[0].lower(), parts[1], text])
 
 
 def _remove_header(b: SettingsBuilder, node: Setting, d: Directive) -> None:
@@ -226,7 +224,30 @@ def _remove_header(b: SettingsBuilder, node: Setting, d: Directive) -> None:
     if len(parts) != 2 or parts[0].lower() not in ("spam", "ham", "all"):
         b.diags.error(node.src, f"remove_header: expected spam|ham|all NAME: {node.value!r}")
         return
-    b._list("remove_header").append([parts[0].lower(), parts[1]])
+    b._list("header_edits").append(["remove", parts[0].lower(), parts[1]])
+
+
+def _report_safe(b: SettingsBuilder, node: Setting, d: Directive) -> None:
+    """report_safe 0|1|2. Turning it off adds the Report header to the spam list right there,
+    between the add_header lines before and after it, unless one is listed already."""
+    if node.value not in ("0", "1", "2"):
+        b.diags.error(node.src, f"report_safe: expected 0, 1 or 2, got {node.value!r}")
+        return
+    b.values["report_safe"] = float(node.value)
+    edits = b._list("header_edits")
+    if node.value == "0" and "report" not in _spam_header_names(edits):
+        edits.append(["add", "spam", "Report", "_REPORT_"])
+
+
+def _spam_header_names(edits: list[list[str]]) -> set[str]:
+    names: set[str] = set()
+    for op, when, name, *_ in edits:
+        if when in ("spam", "all"):
+            if op == "add":
+                names.add(name.lower())
+            else:
+                names.discard(name.lower())
+    return names
 
 
 def _rewrite_header(b: SettingsBuilder, node: Setting, d: Directive) -> None:
@@ -284,6 +305,7 @@ _SPECIAL: dict[str, Handler] = {
     "blocklist_uri_host": _uri_host_shorthand("BLOCK"),
     "welcomelist_uri_host": _uri_host_shorthand("WELCOME"),
     "add_header": _add_header,
+    "report_safe": _report_safe,
     "remove_header": _remove_header,
     "rewrite_header": _rewrite_header,
     "util_rb_tld": _tld_list,

@@ -2,8 +2,9 @@
 
 SpamAssassin keeps one ordered list of (name, template) for spam and one for ham, built by the
 `add_header`, `remove_header`, `clear_headers` and `report_safe 0` lines of the configuration
-(`Conf.pm`). The compiled settings keep the `add_header` and `remove_header` lines in file order
-(after the last `clear_headers`), so the lists are rebuilt here once per distinct configuration.
+(`Conf.pm`), each acting on the lists as they stand. The compiled settings keep those edits in
+file order as `header_edits` (after the last `clear_headers`; `report_safe 0` shows up as the
+add of the Report header it implies), and the lists are rebuilt here once per configuration.
 Rendering a header (`PerMsgStatus::_process_header`, `mime_encode_header`) is byte-exact: the
 X-Spam-Status line is folded by SpamAssassin's wrapper at 79 columns after a space or comma,
 which is what spamass-milter and MTAs parse.
@@ -73,9 +74,7 @@ def unescape_template(text: str) -> str:
 
 def header_lists(config: Config) -> HeaderLists:
     """The configuration's header lists (cached per distinct set of header settings)."""
-    adds = config.get("add_header") or ()
-    removes = config.get("remove_header") or ()
-    return _build_lists(_frozen(adds), _frozen(removes), config.number("report_safe", 1.0) == 0)
+    return _build_lists(_frozen(config.get("header_edits") or ()))
 
 
 def _frozen(entries: object) -> tuple[tuple[str, ...], ...]:
@@ -86,31 +85,23 @@ def _frozen(entries: object) -> tuple[tuple[str, ...], ...]:
 
 
 @lru_cache(maxsize=64)
-def _build_lists(
-    adds: tuple[tuple[str, ...], ...],
-    removes: tuple[tuple[str, ...], ...],
-    report_safe_off: bool,
-) -> HeaderLists:
+def _build_lists(edits: tuple[tuple[str, ...], ...]) -> HeaderLists:
     spam: list[tuple[str, str]] = [CHECKER_VERSION]
     ham: list[tuple[str, str]] = [CHECKER_VERSION]
-    for entry in adds:
-        if len(entry) != 3:
+    for edit in edits:
+        if len(edit) == 4 and edit[0] == "add":
+            _op, when, name, template = edit
+            added: tuple[str, str] | None = (name, unescape_template(template))
+        elif len(edit) == 3 and edit[0] == "remove" and edit[2] != "Checker-Version":
+            _op, when, name = edit
+            added = None
+        else:
             continue
-        when, name, template = entry
-        value = unescape_template(template)
         for wanted, target in (("ham", ham), ("spam", spam)):
             if when in (wanted, "all"):
                 target[:] = [h for h in target if h[0].lower() != name.lower()]
-                target.append((name, value))
-    for entry in removes:
-        if len(entry) != 2 or entry[1] == "Checker-Version":
-            continue
-        when, name = entry
-        for wanted, target in (("ham", ham), ("spam", spam)):
-            if when in (wanted, "all"):
-                target[:] = [h for h in target if h[0].lower() != name.lower()]
-    if report_safe_off and not any(h[0].lower() == "report" for h in spam):
-        spam.append(("Report", "_REPORT_"))
+                if added is not None:
+                    target.append(added)
     return HeaderLists(tuple(spam), tuple(ham))
 
 

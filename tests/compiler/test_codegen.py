@@ -205,7 +205,7 @@ def test_hostile_rule_file_runs_no_code(rc: RuleCompiler, tmp_path: Path) -> Non
     assert rules["EVIL_HDR"].if_unset == f'"""{evil}'
     assert rules["EVIL_EVAL"].args == (evil,)
     assert rules["EVIL_META"].deps == ("__import__", "EVIL_HDR")
-    assert module.RULESET.settings["add_header"] == [["all", "Evil", evil]]
+    assert module.RULESET.settings["header_edits"] == [["add", "all", "Evil", evil]]
     source = rc.result(text).source
     tree = ast.parse(source)
     calls = {

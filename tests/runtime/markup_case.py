@@ -114,8 +114,28 @@ class MarkupScanner:
     def scan(self, raw: bytes, settings: Mapping[str, object] | None = None) -> ScanResult:
         if not settings:
             return self._plain.scan(raw)
-        config = Config({**self.ruleset.settings, **settings})
+        config = Config(with_case_lines(self.ruleset.settings, settings))
         return Scanner(self.ruleset, config=config).scan(raw)
+
+
+def with_case_lines(compiled: Mapping[str, object], case: Mapping[str, object]) -> dict:
+    """The settings SpamAssassin had for a case: RULES, then the case's lines after them.
+
+    A case writes its header lines as `add_header` and `remove_header` lists, which replace
+    RULES' headers (its lines began with `clear_headers`); a `report_safe 0` among them came
+    last, so the Report header it implies goes after them. sa-compile writes all of it as one
+    ordered `header_edits` list, which is what the runtime reads.
+    """
+    out = {**compiled, **case}
+    edits = list(compiled.get("header_edits") or ())  # type: ignore[call-overload]
+    if "add_header" in case or "remove_header" in case:
+        adds = case.get("add_header") or ()
+        removes = case.get("remove_header") or ()
+        edits = [["add", *a] for a in adds] + [["remove", *r] for r in removes]  # type: ignore
+    if case.get("report_safe") == 0 and not any(e[2].lower() == "report" for e in edits):
+        edits.append(["add", "spam", "Report", "_REPORT_"])
+    out["header_edits"] = edits
+    return out
 
 
 def build_markup_scanner(folder: Path) -> MarkupScanner:

@@ -493,41 +493,37 @@ def test_add_header_escapes(template: str, expected: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("settings", "spam", "ham"),
+    ("edits", "spam", "ham"),
     [
-        ({}, ["Checker-Version"], ["Checker-Version"]),
+        ([], ["Checker-Version"], ["Checker-Version"]),
         (
-            {"add_header": [["spam", "Flag", "_YESNOCAPS_"], ["all", "Level", "_STARS_"]]},
+            [["add", "spam", "Flag", "_YESNOCAPS_"], ["add", "all", "Level", "_STARS_"]],
             ["Checker-Version", "Flag", "Level"],
             ["Checker-Version", "Level"],
         ),
         (  # re-adding a name (any case) moves it to the end with the new template
-            {"add_header": [["all", "A", "1"], ["all", "B", "2"], ["ham", "a", "3"]]},
+            [["add", "all", "A", "1"], ["add", "all", "B", "2"], ["add", "ham", "a", "3"]],
             ["Checker-Version", "A", "B"],
             ["Checker-Version", "B", "a"],
         ),
         (  # Checker-Version cannot be removed
-            {
-                "add_header": [["all", "A", "1"]],
-                "remove_header": [["all", "Checker-Version"], ["spam", "a"]],
-            },
+            [
+                ["add", "all", "A", "1"],
+                ["remove", "all", "Checker-Version"],
+                ["remove", "spam", "a"],
+            ],
             ["Checker-Version"],
             ["Checker-Version", "A"],
         ),
-        (  # report_safe 0 adds Report to the spam list unless one exists
-            {"add_header": [["all", "A", "1"]], "report_safe": 0.0},
-            ["Checker-Version", "A", "Report"],
+        (  # edits apply in order: a removed header can come back
+            [["add", "all", "A", "1"], ["remove", "all", "A"], ["add", "spam", "A", "2"]],
             ["Checker-Version", "A"],
-        ),
-        (
-            {"add_header": [["spam", "REPORT", "x"]], "report_safe": 0.0},
-            ["Checker-Version", "REPORT"],
             ["Checker-Version"],
         ),
     ],
 )
-def test_header_lists(settings: dict, spam: list[str], ham: list[str]) -> None:
-    lists = header_lists(Config(settings))
+def test_header_lists(edits: list, spam: list[str], ham: list[str]) -> None:
+    lists = header_lists(Config({"header_edits": edits}))
     assert [name for name, _ in lists.spam] == spam
     assert [name for name, _ in lists.ham] == ham
     assert lists.spam[0] == CHECKER_VERSION
