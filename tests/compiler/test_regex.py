@@ -18,22 +18,19 @@ import pytest
 import re2
 import regex
 
+from spamkiln.compiler.perl_parser import _Flags, _Parser
 from spamkiln.compiler.regex import (
-    _SET_COUNT_CAP,
     LITERAL_FOLD,
-    LITERAL_MAX_COUNT,
-    LITERAL_MAX_LEN,
-    LITERAL_MIN_LEN,
     PerlRegex,
     RegexError,
     UnsupportedRegex,
-    _Flags,
-    _Parser,
     always_matching_reason,
     plan,
     re2_options,
     split_delimiters,
 )
+from spamkiln.compiler.regex_literals import LITERAL_MAX_COUNT, LITERAL_MAX_LEN, LITERAL_MIN_LEN
+from spamkiln.compiler.regex_writer import _SET_COUNT_CAP
 from spamkiln.runtime import matcher
 
 PERL = shutil.which("perl")
