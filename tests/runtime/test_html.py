@@ -6,7 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from spamkiln.runtime.html import INVALID_COLOR, color_to_rgb, parse_html, target_uri
+from spamkiln.runtime.html import parse_html
+from spamkiln.runtime.html_colors import INVALID_COLOR, color_to_rgb
+from spamkiln.runtime.relative_uri import target_uri
 
 RENDERING = [
     # block tags: <br>/<div> a newline, cells and items a space, paragraphs a blank line
