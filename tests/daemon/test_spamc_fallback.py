@@ -27,6 +27,7 @@ from .conftest import (
     c_spamc,
     corpus_message,
     free_port,
+    needs,
     our_spamc,
     run_client,
 )
@@ -336,9 +337,9 @@ def test_pipe_to_command_on_failure() -> None:
     assert_same(["-p", port, *NO_SLEEP, "-e", "/nonexistent/cmd"])
 
 
-@pytest.mark.skipif(
-    os.geteuid() != 0 or shutil.which("setpriv") is None,
-    reason="needs root and setpriv to run as a uid without a passwd entry",
+@needs(
+    os.geteuid() == 0 and shutil.which("setpriv") is not None,
+    "needs root and setpriv to run as a uid without a passwd entry",
 )
 @pytest.mark.parametrize(
     "mode", [["-c"], ["-c", "-x"], [], ["-y"], ["-K"], ["-L", "spam"]], ids=label

@@ -19,7 +19,15 @@ from spamkiln.daemon.spamc.config import ConfigError, combine_args
 from spamkiln.daemon.spamc.log import Log
 from spamkiln.daemon.spamc.options import Options, StopRun, parse_args
 
-from .conftest import OUR_SPAMC, FakeSpamd, c_spamc, free_port, our_spamc, spamd_like_reply
+from .conftest import (
+    OUR_SPAMC,
+    FakeSpamd,
+    c_spamc,
+    free_port,
+    needs,
+    our_spamc,
+    spamd_like_reply,
+)
 
 HAM = b"From: ann@example.org\nTo: bob@example.org\nSubject: lunch\n\nSee you at noon.\n"
 SPAM = b"From: x@example.net\nTo: bob@example.org\nSubject: offer\n\nCheap VIAGRA now.\n"
@@ -395,7 +403,7 @@ def _unshare_works() -> bool:
 DEFAULT_CONFIGS = [b"-p {port}\n-c\n", b"-p {port}", b"-y\n" * 25, b""]
 
 
-@pytest.mark.skipif(not _unshare_works(), reason="needs root and mount namespaces (unshare -m)")
+@needs(_unshare_works(), "needs root and mount namespaces (unshare -m)")
 @pytest.mark.parametrize("content", DEFAULT_CONFIGS)
 def test_default_config_file_same_as_c(content: bytes, fake: FakeSpamd, tmp_path: Path) -> None:
     """/etc/spamassassin/spamc.conf itself, swapped in a private mount namespace."""
