@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import re
 
+from spamkiln.runtime.settings_builder import SettingsBuilder
+
 from . import ir
 from .errors import CompileError, Diagnostics
 from .ir import Rule, Ruleset, Source
 from .patterns import plan_pattern
 from .preprocess import Preprocessed
 from .regex import RegexError
-from .settings import SettingsBuilder
 
 __all__ = ["assemble"]
 

@@ -1,20 +1,33 @@
-"""Apply non-rule directives to the settings the runtime will read.
+"""Apply non-rule directives to settings: sa-compile's global ones and spamd's per-user ones.
 
 Values are checked and stored by their declared type (`directives.ValueType`); the handful of
 directives with their own syntax have a handler each in `_SPECIAL`. The result is a dict of plain
-literals (numbers, strings, lists, dicts) so the code generator can write it out verbatim.
+literals (numbers, strings, lists, dicts) so the code generator can write it out verbatim. It
+lives in the runtime because a user's `user_prefs` lines are applied the same way, at scan
+time, on top of a copy of the compiled settings (`user_prefs.py`).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Protocol
 
 from .directives import Directive, ValueType, lookup
-from .errors import Diagnostics
-from .ir import Setting
 
-__all__ = ["SettingsBuilder"]
+
+class Setting(Protocol):
+    """One `key value` line (the compiler's IR node, or a user_prefs line)."""
+
+    key: str
+    value: str
+    src: object  # where it came from, for the messages
+
+
+class Diagnostics(Protocol):
+    def error(self, src: object, message: str) -> None: ...
+
+__all__ = ["Diagnostics", "Setting", "SettingsBuilder"]
 
 _NUMERIC = re.compile(r"[+-]?\d+(\.\d*)?")
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw]?)", re.I)
