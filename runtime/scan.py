@@ -18,6 +18,7 @@ from .config import Config
 from .context import MessageContext
 from .evals.registry import EVAL_FUNCTIONS
 from .prepare import EvalFunction, PreparedRuleset, PreparedSet
+from .user_prefs import UserPreferences
 
 __all__ = ["ScanResult", "Scanner", "format_score"]
 
@@ -113,8 +114,13 @@ class Scanner:
         # own per-match budget in the matcher.
         self.time_limit = self.config.number("time_limit", 300.0)
 
-    def scan(self, raw: bytes, *, timings: bool = False) -> ScanResult:
-        ctx = MessageContext(raw, self.config)
+    def scan(
+        self, raw: bytes, *, timings: bool = False, prefs: UserPreferences | None = None
+    ) -> ScanResult:
+        """Scan one message; `prefs` are a user's preferences (spamd's User header)."""
+        config = prefs.config if prefs is not None else self.config
+        scores = self._scores_for(prefs)
+        ctx = MessageContext(raw, config)
         hits = _Hits()
         clock: dict[str, float] = defaultdict(float)
         mark = time.perf_counter()
@@ -163,29 +169,37 @@ class Scanner:
                 self._run_evals(ctx, step.evals, hits)
                 lap("evals")
 
+        if scores is not self.prepared.scores:  # a zero-scored hit is no hit (got_hit)
+            for name in [n for n in hits if scores.get(n) == 0]:
+                del hits[name]
         for meta in self.prepared.metas:
             try:
                 value = meta.fn(hits)
             except Exception:
                 log.exception("meta %s failed; counted as no hit", meta.info.name)
                 continue
-            if value:
+            if value and scores.get(meta.info.name) != 0:
                 hits[meta.info.name] = value if value > 0 else 1
         lap("meta")
 
-        scores = self.prepared.scores
         scored = {n: scores[n] for n in hits if not n.startswith("__") and n in scores}
         total = round(sum(scored.values()), 3)
         ctx.hits = dict(hits)
         return ScanResult(
             score=total,
-            required=self.config.required_score,
+            required=config.required_score,
             hits=dict(hits),
             scores=scored,
             context=ctx,
             ruleset=self.ruleset,
             timings=dict(clock),
         )
+
+    def _scores_for(self, prefs: UserPreferences | None) -> Mapping[str, float]:
+        """The scores of the rules that run, with a user's `score` lines applied."""
+        if prefs is None or not prefs.scores:
+            return self.prepared.scores
+        return prefs.scores_over(self.prepared.scores, self.prepared.score_set)
 
     @staticmethod
     def _run_evals(

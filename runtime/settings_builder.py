@@ -27,6 +27,7 @@ class Setting(Protocol):
 class Diagnostics(Protocol):
     def error(self, src: object, message: str) -> None: ...
 
+
 __all__ = ["Diagnostics", "Setting", "SettingsBuilder"]
 
 _NUMERIC = re.compile(r"[+-]?\d+(\.\d*)?")

@@ -10,7 +10,6 @@ Runs inside a child; the scanner was built once in the master before forking.
 
 from __future__ import annotations
 
-import dataclasses
 import importlib
 import os
 import time
@@ -20,6 +19,7 @@ from types import ModuleType
 from typing import Any
 
 from spamkiln.runtime.scan import Scanner, ScanResult, format_score
+from spamkiln.runtime.user_prefs import UserPreferences, parse_user_prefs
 
 from . import loglines
 from .errors import bad_header, unavailable
@@ -31,6 +31,8 @@ from .userconf import UserConfig, UserPrefs
 __all__ = ["CommandSettings", "Commands", "Exchange"]
 
 REWRITE_MODULE = "spamkiln.runtime.rewrite"
+# Parsed user_prefs kept per child (by file text): enough for the users of a busy spamd child.
+MAX_CACHED_PREFS = 64
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,7 @@ class Commands:
         self.users = users
         self.log = log
         self._rewrite: ModuleType | None = None
+        self._parsed_prefs: dict[str, UserPreferences] = {}
         # spamd refuses TELL when learning is possible but not enabled; spamkiln has no
         # learning storage yet, so with Bayes on it answers as a spamd without --allow-tell.
         self.learning_off = not scanner.config.flag("use_bayes")
@@ -77,6 +80,21 @@ class Commands:
             if self.learning_off or not scanner.config.flag("bayes_auto_learn")
             else "unavailable"
         )
+
+    def _preferences(self, prefs: UserPrefs) -> UserPreferences | None:
+        """A user's file applied over the global settings; parsed once per text and child."""
+        if not prefs.text:
+            return None
+        found = self._parsed_prefs.get(prefs.text)
+        if found is None:
+            ruleset = self.scanner.ruleset
+            found = parse_user_prefs(prefs.text, ruleset.settings, ruleset.plugins)
+            for problem in found.refused:
+                self.log.info(f"spamd: not applied from {prefs.source}: {problem}")
+            if len(self._parsed_prefs) >= MAX_CACHED_PREFS:
+                self._parsed_prefs.clear()
+            self._parsed_prefs[prefs.text] = found
+        return found
 
     # ---- set-up done in the master -------------------------------------------------------
     def preload(self) -> None:
@@ -184,9 +202,7 @@ class Commands:
         if mismatch is not None:
             raise mismatch
         scan_started = time.perf_counter()
-        result = self.scanner.scan(body.data)
-        if exchange.prefs.required_score is not None:
-            result = dataclasses.replace(result, required=exchange.prefs.required_score)
+        result = self.scanner.scan(body.data, prefs=self._preferences(exchange.prefs))
         scan_seconds = time.perf_counter() - scan_started
         is_spam = result.is_spam
         score = format_score(result.score, result.required, is_spam)

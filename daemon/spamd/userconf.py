@@ -1,8 +1,8 @@
 """The `User:` header: which preferences apply, read without ever leaving the user's folder.
 
-spamkiln's rules are compiled, so a user's `user_prefs` cannot add rules or change scores yet.
-What is honoured is `required_score` (and its old name `required_hits`), the setting people
-actually put there; every other line is reported once per request as "no per-user config".
+This module finds and reads the file; what its lines mean is the runtime's business
+(`runtime.user_prefs`: user-level settings and `score` lines over the global configuration,
+rules and admin settings refused, as SpamAssassin's parse_scores_only does).
 
 Paths are opened one component at a time with `O_NOFOLLOW` from the user's home (or the
 `--virtual-config-dir` base), so a symlink or a `..` planted by a user, or sent in a `User:`
@@ -28,8 +28,6 @@ PREFS_FILE = "user_prefs"
 MAX_PREFS_BYTES = 256 * 1024
 # spamd's --virtual-config-dir sanitising: every other character becomes `_`.
 _UNSAFE_NAME_CHARS = re.compile(r"[^-A-Za-z0-9+_.,@=]")
-_REQUIRED = re.compile(r"^\s*required_(?:score|hits)\s+(-?\d+(?:\.\d*)?|-?\.\d+)\s*$")
-_COMMENT = re.compile(r"(?<!\\)#.*")
 
 
 class UnknownUser(Exception):
@@ -38,7 +36,9 @@ class UnknownUser(Exception):
 
 @dataclass(frozen=True)
 class UserPrefs:
-    required_score: float | None = None
+    """A user's preferences file as read: its text (empty: none) and where it came from."""
+
+    text: str = ""
     source: str = ""
 
 
@@ -118,22 +118,6 @@ def virtual_dir_parts(
     return base, parts
 
 
-def _parse_prefs(text: str) -> tuple[float | None, int]:
-    """(last required_score, number of other setting lines)."""
-    required: float | None = None
-    ignored = 0
-    for raw in text.splitlines():
-        line = _COMMENT.sub("", raw).strip()
-        if not line:
-            continue
-        match = _REQUIRED.match(line)
-        if match:
-            required = float(match[1])
-        else:
-            ignored += 1
-    return required, ignored
-
-
 class UserConfig:
     """Per-request user handling, configured once from the command line."""
 
@@ -202,10 +186,5 @@ class UserConfig:
         return self._apply(username, data, source) if data is not None else UserPrefs()
 
     def _apply(self, username: str, data: bytes, source: str) -> UserPrefs:
-        required, ignored = _parse_prefs(data.decode("utf-8", "replace"))
-        if ignored:
-            self.info(
-                f"spamd: no per-user config for {username}: {ignored} line(s) of {source} "
-                "ignored, only required_score is applied"
-            )
-        return UserPrefs(required, source)
+        self.dbg(f"spamd: read {len(data)} bytes of per-user config for {username}: {source}")
+        return UserPrefs(data.decode("utf-8", "surrogateescape"), source)

@@ -211,11 +211,10 @@ def test_prefs_never_follow_a_symlink_out_of_the_folder(tmp_path: Path) -> None:
     assert _open_confined(str(home), ["..", "secret"]) is None
 
 
-def test_virtual_config_prefs_apply_required_score_only(tmp_path: Path) -> None:
+def test_virtual_config_prefs_are_read_for_the_runtime(tmp_path: Path) -> None:
+    text = "# comment\nrequired_score 2.5 \nscore SOME_RULE 9\n"
     (tmp_path / "carol").mkdir()
-    (tmp_path / "carol" / "user_prefs").write_text(
-        "# comment\nrequired_score 2.5 \nscore SOME_RULE 9\n"
-    )
+    (tmp_path / "carol" / "user_prefs").write_text(text)
     logged: list[str] = []
     users = UserConfig(
         user_config=False,
@@ -226,9 +225,10 @@ def test_virtual_config_prefs_apply_required_score_only(tmp_path: Path) -> None:
         info=logged.append,
         dbg=logged.append,
     )
-    assert users.lookup("carol").required_score == 2.5
-    assert users.lookup("dave").required_score is None
-    assert any("no per-user config for carol" in line for line in logged)
+    carol = users.lookup("carol")
+    assert (carol.text, carol.source) == (text, f"{tmp_path}/carol/user_prefs")
+    assert users.lookup("dave").text == ""
+    assert any("per-user config for carol" in line for line in logged)
     assert any(line.startswith("spamd: using default config for dave: ") for line in logged)
 
 
@@ -243,7 +243,7 @@ def test_unknown_user_with_user_config_on_is_logged_not_refused() -> None:
         info=logged.append,
         dbg=logged.append,
     )
-    assert users.lookup("no-such-user-xyz").required_score is None
+    assert users.lookup("no-such-user-xyz").text == ""
     assert logged == ["spamd: handle_user (getpwnam) unable to find user: 'no-such-user-xyz'"]
 
 
