@@ -2,45 +2,50 @@
 
 `sa-compile` wrote every setting as a plain literal; this turns them into what the scanner uses
 (registry boundaries, the URI extractor, network sets, compiled redirector patterns) so no
-message pays for it. Defaults are SpamAssassin 4.0.1's where a setting was never written.
+message pays for it. A setting never written reads as SpamAssassin 4.0.1's default, taken from
+the directive table.
 """
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
 import regex
 
+from .directives import ValueType, lookup
 from .domains import RegistryBoundaries
 from .netset import NetSet
 from .uris import RedirectorPattern, UriExtractor
 
 __all__ = ["Config"]
 
-# SpamAssassin's defaults for the settings the scanner reads (Conf.pm, 4.0.1).
-_DEFAULTS: dict[str, object] = {
-    "required_score": 5.0,
-    "report_safe": 1.0,
-    "normalize_charset": True,
-    "body_part_scan_size": 50000.0,
-    "rawbody_part_scan_size": 500000.0,
-    "ok_locales": "all",
-    "envelope_sender_header": None,
-    "parse_dkim_uris": True,
-    "use_bayes": True,
-    "bayes_auto_learn": True,
-    "fold_headers": True,
-    "report_wrap_width": 75.0,
-    "report_charset": "UTF-8",
-    "report_contact": "the administrator of that system",
-    "always_trust_envelope_sender": False,
-    "freemail_max_body_emails": 5.0,
-    "freemail_max_body_freemails": 3.0,
-    "freemail_skip_when_over_max": 1.0,
-    "freemail_skip_bulk_envfrom": 1.0,
-}
+_NO_DEFAULT = object()
+
+
+@functools.cache
+def _default(name: str) -> object:
+    """SpamAssassin's default for a scalar setting, typed, from the directive table (the one
+    place defaults are written down); _NO_DEFAULT for lists, tables and unknown names."""
+    directive = lookup(name)
+    if directive is None or directive.default is None:
+        return _NO_DEFAULT
+    text = directive.default
+    if directive.type is ValueType.BOOL:
+        return text.lower() in ("1", "yes")
+    if directive.type in (ValueType.NUMERIC, ValueType.DURATION) or (
+        directive.type is ValueType.SPECIAL and _NUMBER.fullmatch(text)
+    ):
+        return float(text)
+    if directive.type is ValueType.STRING:
+        return text
+    return _NO_DEFAULT
+
+
+_NUMBER = re.compile(r"[+-]?\d+(?:\.\d*)?")
 
 
 @dataclass
@@ -50,7 +55,8 @@ class Config:
     def get(self, name: str, default: object = None) -> object:
         if name in self.settings:
             return self.settings[name]
-        return _DEFAULTS.get(name, default)
+        value = _default(name)
+        return default if value is _NO_DEFAULT else value
 
     def number(self, name: str, default: float = 0.0) -> float:
         value = self.get(name, default)
