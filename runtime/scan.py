@@ -118,7 +118,7 @@ class Scanner:
         self, raw: bytes, *, timings: bool = False, prefs: UserPreferences | None = None
     ) -> ScanResult:
         """Scan one message; `prefs` are a user's preferences (spamd's User header)."""
-        config = prefs.config if prefs is not None else self.config
+        config = prefs.config_over(self.config) if prefs is not None else self.config
         scores = self._scores_for(prefs)
         ctx = MessageContext(raw, config)
         hits = _Hits()

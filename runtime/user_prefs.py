@@ -20,7 +20,6 @@ import copy
 import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
 
 from .config import Config
 from .directives import lookup
@@ -64,14 +63,19 @@ class UserPreferences:
     applied: int = 0  # lines that took effect
     refused: list[str] = field(default_factory=list)  # "line N: why", for the log
 
-    @cached_property
-    def config(self) -> Config:
-        """One Config per preferences, so what evals build per configuration is built once."""
-        return Config(self.settings)
+    def config_over(self, base: Config) -> Config:
+        """The Config for these preferences, sharing what `base` (the global Config) built;
+        one per preferences and base, so what evals build per configuration is built once."""
+        memo = self._configs.get(id(base))
+        if memo is None or memo[0] is not base:
+            memo = (base, base.overlay(self.settings))
+            self._configs[id(base)] = memo
+        return memo[1]
 
     _merged: dict[int, tuple[Mapping[str, float], dict[str, float]]] = field(
         default_factory=dict, repr=False
     )
+    _configs: dict[int, tuple[Config, Config]] = field(default_factory=dict, repr=False)
 
     def scores_over(self, base: Mapping[str, float], score_set: int) -> Mapping[str, float]:
         """`base` (the scores of the rules that run) with this user's `score` lines: only for

@@ -31,9 +31,9 @@ from .userconf import UserConfig, UserPrefs
 __all__ = ["CommandSettings", "Commands", "Exchange"]
 
 REWRITE_MODULE = "spamkiln.runtime.rewrite"
-# Parsed user_prefs kept per child, by file text. Each costs about 1 MiB once its scans have
-# built their per-configuration caches (address lists, TLD tables), and ~8 ms per message to
-# rebuild, so a handful of recent users is kept, not every user a child has seen.
+# Parsed user_prefs kept per child, by file text. Each costs up to 0.5 MiB once its scans have
+# built their per-configuration caches (the global TLD tables and network sets are shared), and
+# a few ms to rebuild, so a handful of recent users is kept, not every user a child has seen.
 MAX_CACHED_PREFS = 16
 
 

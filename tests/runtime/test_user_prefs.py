@@ -106,7 +106,7 @@ def test_ifplugin_blocks(scanner) -> None:
         "required_score 1\nendif\nifplugin NoSuchPlugin\nrequired_score 2\nendif\n"
         "if (version > 3)\nrequired_score 3\nendif\n",
     )
-    assert prefs.config.required_score == 6.0
+    assert prefs.settings["required_score"] == 6.0
     assert prefs.refused == ["line 9: `if` is not evaluated in user_prefs; block skipped"]
 
 
@@ -124,3 +124,14 @@ def test_garbage_never_raises(scanner) -> None:
     prefs = prefs_for(scanner, "\x00\xff score\n=\nscore\nadd_header\nendif\nelse\n" * 50)
     assert prefs.applied == 0
     scanner.scan(SPAM, prefs=prefs)
+
+
+def test_a_users_config_shares_what_the_global_one_built(scanner) -> None:
+    scanner.scan(SPAM)  # builds the global TLD tables and network sets
+    prefs = prefs_for(scanner, "required_score 7\n")
+    config = prefs.config_over(scanner.config)
+    assert config is prefs.config_over(scanner.config)
+    assert config.registry is scanner.config.registry
+    assert config.required_score == 7.0 and scanner.config.required_score == 5.0
+    other = scanner.config.overlay({**scanner.ruleset.settings, "util_rb_tld": ["example"]})
+    assert other.registry is not scanner.config.registry  # built anew from other settings
