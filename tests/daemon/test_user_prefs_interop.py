@@ -4,6 +4,7 @@ both reading the same user_prefs files through --virtual-config-dir."""
 from __future__ import annotations
 
 import re
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,8 +20,11 @@ VCD_ARGS = ["-x", "-u", "nobody", "-m", "2"]
 
 @pytest.fixture(scope="module")
 def prefs_dir() -> Iterator[Path]:
-    folder = world_readable_dir("spamd-prefs-")
-    yield folder
+    folder = world_readable_dir("spamd-prefs-")  # both spamds read it as nobody
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
