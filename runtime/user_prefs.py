@@ -62,6 +62,11 @@ class UserPreferences:
     scores: dict[str, tuple[float, ...]]  # rule -> one score, or one per score set
     applied: int = 0  # lines that took effect
     refused: list[str] = field(default_factory=list)  # "line N: why", for the log
+    # made once per scanner: (the global object, what was derived from it), by score set / id
+    _merged: dict[int, tuple[Mapping[str, float], dict[str, float]]] = field(
+        default_factory=dict, repr=False
+    )
+    _configs: dict[int, tuple[Config, Config]] = field(default_factory=dict, repr=False)
 
     def config_over(self, base: Config) -> Config:
         """The Config for these preferences, sharing what `base` (the global Config) built;
@@ -71,11 +76,6 @@ class UserPreferences:
             memo = (base, base.overlay(self.settings))
             self._configs[id(base)] = memo
         return memo[1]
-
-    _merged: dict[int, tuple[Mapping[str, float], dict[str, float]]] = field(
-        default_factory=dict, repr=False
-    )
-    _configs: dict[int, tuple[Config, Config]] = field(default_factory=dict, repr=False)
 
     def scores_over(self, base: Mapping[str, float], score_set: int) -> Mapping[str, float]:
         """`base` (the scores of the rules that run) with this user's `score` lines: only for
