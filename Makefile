@@ -5,12 +5,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 OUT ?= build
-APT_PACKAGES := spamassassin spamc spamd
+APT_PACKAGES := spamassassin spamc spamd postgresql libdbd-pg-perl libdbd-sqlite3-perl
 
 .PHONY: install system-deps build test lint bench run check-samples parity clean
 
-# Debian packages: the upstream ruleset (/usr/share/spamassassin), and the real spamd/spamc the
-# interop tests and benchmarks run beside ours. Installed only when root and missing.
+# Debian packages: the upstream ruleset (/usr/share/spamassassin), the real spamd/spamc the
+# interop tests and benchmarks run beside ours, PostgreSQL (the SQL user preferences tests start
+# a server of their own) and the Perl DBI drivers Debian's spamd needs for the same tests.
+# Installed only when root and missing.
 system-deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \

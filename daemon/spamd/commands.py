@@ -26,6 +26,7 @@ from .errors import bad_header, unavailable
 from .loglines import Peer
 from .protocol import Body, ClientStream, Request, RequestHeaders, read_body, read_headers
 from .responses import PONG, scan_response, spam_header, tell_response
+from .sqlprefs import SqlPrefsError
 from .userconf import UserConfig, UserPrefs
 
 __all__ = ["CommandSettings", "Commands", "Exchange"]
@@ -204,6 +205,11 @@ class Commands:
         if mismatch is not None:
             raise mismatch
         scan_started = time.perf_counter()
+        try:
+            exchange.prefs = self.users.add_sql(exchange.prefs, exchange.user)
+        except SqlPrefsError as exc:
+            self.log.error(f"spamd: SQL user preferences for {user}: {exc}")
+            raise unavailable("Error fetching user preferences via SQL") from None
         result = self.scanner.scan(body.data, prefs=self._preferences(exchange.prefs))
         scan_seconds = time.perf_counter() - scan_started
         is_spam = result.is_spam

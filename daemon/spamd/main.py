@@ -25,6 +25,7 @@ from .logging import LogTarget, get_logger, parse_target, setup_logging
 from .options import SA_VERSION, VERSION, Options, parse_options
 from .privileges import resolve_identity
 from .scanning import load_scanner
+from .sqlprefs import SqlPrefsError, SqlPrefsSource
 from .tls import server_context
 from .userconf import UserConfig
 from .worker import WorkerConfig
@@ -49,7 +50,13 @@ def _build_commands(options: Options, ruleset_dir: Path, log: object, *, fresh: 
         max_message_size=options.max_message_size,
         timing=options.timing,
     )
-    commands = Commands(load_scanner(ruleset_dir, fresh=fresh), settings, users, log)
+    scanner = load_scanner(ruleset_dir, fresh=fresh)
+    if options.sql_config:
+        try:
+            users.sql = SqlPrefsSource.from_config(scanner.config)
+        except SqlPrefsError as exc:
+            raise UsageError(f"spamd: --sql-config: {exc}") from None
+    commands = Commands(scanner, settings, users, log)
     commands.preload()
     return commands
 

@@ -352,8 +352,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "sql_config",
         ("-q", "--sql-config"),
-        "SQL user preferences are not supported",
-        kind="refused_flag",
+        "per-user preferences from SQL (user_scores_dsn: DBI:SQLite or DBI:Pg); needs -u",
+        kind="flag",
     ),
     Setting(
         "setuid_with_sql",
@@ -565,3 +565,5 @@ def _normalise(o: Options) -> None:
         raise UsageError("spamd: -g requires -u")
     if v["virtual_config_dir"] and not v["username"]:
         raise UsageError("spamd: --virtual-config-dir requires -u")
+    if v["sql_config"] and not v["username"]:
+        raise UsageError("spamd: --sql-config requires -u")

@@ -21,6 +21,8 @@ import stat
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from .sqlprefs import SqlPrefsSource
+
 __all__ = ["UnknownUser", "UserConfig", "UserPrefs", "safe_component", "virtual_dir_parts"]
 
 PREFS_FILE = "user_prefs"
@@ -137,7 +139,19 @@ class UserConfig:
         self.running_with_u = running_with_u
         self.paranoid = paranoid
         self.create_prefs = create_prefs
+        self.sql: SqlPrefsSource | None = None  # set with -q, once the ruleset is loaded
         self.info, self.dbg = info, dbg
+
+    def add_sql(self, prefs: UserPrefs, username: str | None) -> UserPrefs:
+        """With -q: the user's SQL rows after their file's lines (no `User:` reads `nobody`'s).
+        Raises SqlPrefsError, which the request answers with 69."""
+        if self.sql is None:
+            return prefs
+        name = username or "nobody"
+        rows = self.sql.fetch(name)
+        self.dbg(f"spamd: read {rows.count(chr(10))} SQL preference rows for {name}")
+        source = f"{prefs.source} + SQL" if prefs.source else f"SQL ({name})"
+        return UserPrefs(prefs.text + "\n" + rows if prefs.text else rows, source)
 
     def lookup(self, username: str) -> UserPrefs:
         if self.user_config:

@@ -80,7 +80,8 @@ def test_initial_children(argv: list[str], initial: int) -> None:
     ("argv", "message"),
     [
         (["--cf", "required_score 3"], "--cf is not supported"),
-        (["-q"], "--sql-config is not supported"),
+        (["-q"], "--sql-config requires -u"),
+        (["-Q"], "--setuid-with-sql is not supported"),
         (["--virtual-config-dir", "/x/%u"], "requires -u"),
         (["-4", "-6"], "cannot be used together"),
     ],
