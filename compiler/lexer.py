@@ -14,12 +14,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from spamkiln.runtime.settings_builder import split_keyword, uncommented
+
 from .ir import Source
 
 __all__ = ["Line", "current_locale", "file_digest", "lex_text", "read_text"]
 
-# The first `#` not preceded by a backslash starts a comment (rules.md section 2, step 1).
-_COMMENT = re.compile(r"(?<!\\)#.*", re.S)
 _LANG = re.compile(r"lang\s+(\S+)\s+(.*)", re.I | re.S)
 
 
@@ -60,9 +60,7 @@ def file_digest(path: Path) -> str:
 def lex_text(text: str, filename: str, locale: str = "en_US") -> Iterator[Line]:
     """Yield the logical lines of one file; `lang` lines for another locale are dropped."""
     for number, raw in enumerate(text.split("\n"), 1):
-        if "#" in raw:
-            raw = _COMMENT.sub("", raw).replace("\\#", "#")
-        raw = raw.strip()
+        raw = uncommented(raw)
         if not raw:
             continue
         lang = _LANG.fullmatch(raw)
@@ -70,7 +68,5 @@ def lex_text(text: str, filename: str, locale: str = "en_US") -> Iterator[Line]:
             if not re.match(re.escape(lang.group(1)), locale, re.I):
                 continue
             raw = lang.group(2).strip()
-        parts = raw.split(None, 1)
-        key = parts[0].lower().replace("-", "_")
-        value = parts[1].strip() if len(parts) > 1 else ""
+        key, value = split_keyword(raw)
         yield Line(Source(filename, number), key, value)

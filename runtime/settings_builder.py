@@ -28,8 +28,10 @@ class Diagnostics(Protocol):
     def error(self, src: object, message: str) -> None: ...
 
 
-__all__ = ["Diagnostics", "Setting", "SettingsBuilder"]
+__all__ = ["Diagnostics", "Setting", "SettingsBuilder", "split_keyword", "uncommented"]
 
+# The first `#` not preceded by a backslash starts a comment (rules.md section 2, step 1).
+_COMMENT = re.compile(r"(?<!\\)#.*", re.S)
 _NUMERIC = re.compile(r"[+-]?\d+(\.\d*)?")
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw]?)", re.I)
 _DURATION_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -37,6 +39,20 @@ _LIST_NAME = re.compile(r"\(([^)]+)\)\s*(.*)")
 _HEADER_NAME = re.compile(r"[\w.-]+")
 
 Handler = Callable[["SettingsBuilder", Setting, Directive], None]
+
+
+def uncommented(raw: str) -> str:
+    """One config line as Conf::Parser reads it, in a rule file or a user_prefs file alike:
+    the comment removed, `\\#` turned back into `#`, surrounding space stripped."""
+    if "#" in raw:
+        raw = _COMMENT.sub("", raw).replace("\\#", "#")
+    return raw.strip()
+
+
+def split_keyword(text: str) -> tuple[str, str]:
+    """(keyword lower-cased with `-` as `_`, the stripped rest) of a non-empty line."""
+    parts = text.split(None, 1)
+    return parts[0].lower().replace("-", "_"), parts[1].strip() if len(parts) > 1 else ""
 
 
 class SettingsBuilder:

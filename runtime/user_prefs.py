@@ -23,11 +23,10 @@ from dataclasses import dataclass, field
 
 from .config import Config
 from .directives import lookup
-from .settings_builder import SettingsBuilder
+from .settings_builder import SettingsBuilder, split_keyword, uncommented
 
 __all__ = ["UserPreferences", "parse_user_prefs"]
 
-_COMMENT = re.compile(r"(?<!\\)#.*")
 _RULE_KEYWORDS = frozenset(
     [
         "header",
@@ -62,34 +61,29 @@ class UserPreferences:
     scores: dict[str, tuple[float, ...]]  # rule -> one score, or one per score set
     applied: int = 0  # lines that took effect
     refused: list[str] = field(default_factory=list)  # "line N: why", for the log
-    # made once per scanner: (the global object, what was derived from it), by score set / id
-    _merged: dict[int, tuple[Mapping[str, float], dict[str, float]]] = field(
-        default_factory=dict, repr=False
+    # (the global object, what was derived from it): made once, for the one scanner of a process
+    _config: tuple[Config, Config] | None = field(default=None, repr=False)
+    _scores: tuple[Mapping[str, float], Mapping[str, float]] | None = field(
+        default=None, repr=False
     )
-    _configs: dict[int, tuple[Config, Config]] = field(default_factory=dict, repr=False)
 
     def config_over(self, base: Config) -> Config:
-        """The Config for these preferences, sharing what `base` (the global Config) built;
-        one per preferences and base, so what evals build per configuration is built once."""
-        memo = self._configs.get(id(base))
-        if memo is None or memo[0] is not base:
-            memo = (base, base.overlay(self.settings))
-            self._configs[id(base)] = memo
-        return memo[1]
+        """The Config for these preferences, sharing what `base` (the global Config) built, so
+        what evals build per configuration is built once per user, not per message."""
+        if self._config is None or self._config[0] is not base:
+            self._config = (base, base.overlay(self.settings))
+        return self._config[1]
 
     def scores_over(self, base: Mapping[str, float], score_set: int) -> Mapping[str, float]:
         """`base` (the scores of the rules that run) with this user's `score` lines: only for
-        rules in it, since a rule the global configuration does not run stays off. Made once
-        per scanner."""
-        memo = self._merged.get(score_set)
-        if memo is not None and memo[0] is base:
-            return memo[1]
-        merged = dict(base)
-        for name in self.scores.keys() & merged.keys():
-            values = self.scores[name]
-            merged[name] = values[0] if len(values) == 1 else values[score_set]
-        self._merged[score_set] = (base, merged)
-        return merged
+        rules in it, since a rule the global configuration does not run stays off."""
+        if self._scores is None or self._scores[0] is not base:
+            merged = dict(base)
+            for name in self.scores.keys() & merged.keys():
+                values = self.scores[name]
+                merged[name] = values[0] if len(values) == 1 else values[score_set]
+            self._scores = (base, merged)
+        return self._scores[1]
 
 
 class _Problems:
@@ -148,14 +142,10 @@ def _lines(text: str, plugins: set[str], refused: list[str]) -> list[_Line]:
     out: list[_Line] = []
     active: list[bool] = []
     for number, raw in enumerate(text.split("\n"), 1):
-        if "#" in raw:
-            raw = _COMMENT.sub("", raw).replace("\\#", "#")
-        raw = raw.strip()
+        raw = uncommented(raw)
         if not raw:
             continue
-        parts = raw.split(None, 1)
-        key = parts[0].lower().replace("-", "_")
-        value = parts[1].strip() if len(parts) > 1 else ""
+        key, value = split_keyword(raw)
         if key == "ifplugin":
             name = value.removeprefix("Mail::SpamAssassin::Plugin::")
             active.append(bool(value) and (value in plugins or name in plugins))
