@@ -204,12 +204,12 @@ class Commands:
         mismatch = body.mismatch
         if mismatch is not None:
             raise mismatch
-        scan_started = time.perf_counter()
         try:
             exchange.prefs = self.users.add_sql(exchange.prefs, exchange.user)
         except SqlPrefsError as exc:
             self.log.error(f"spamd: SQL user preferences for {user}: {exc}")
             raise unavailable("Error fetching user preferences via SQL") from None
+        scan_started = time.perf_counter()
         result = self.scanner.scan(body.data, prefs=self._preferences(exchange.prefs))
         scan_seconds = time.perf_counter() - scan_started
         is_spam = result.is_spam
